@@ -1,0 +1,2 @@
+"""Contracts shared by every RoboVox service: settings, stream keys, message models,
+robot profiles and the consumer-group helper."""

@@ -1,0 +1,73 @@
+"""Flat, human-readable stream entries.
+
+Every stream entry is a pydantic model whose fields map one to one onto the
+entry's Redis fields. Values are written as people read them: ISO 8601 UTC
+times with milliseconds, ``true``/``false``, plain numbers and text. Only
+free-form payloads (tool arguments, ROS messages) are JSON strings, and only
+where the model declares them as such (``JsonText``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class EntryError(ValueError):
+    """A stream entry that does not match its model: never worth retrying."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """``2026-11-20T22:58:01.123Z``: sortable, readable, exact to the millisecond."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def _decode(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class StreamEntry(BaseModel):
+    """Base of every stream entry model."""
+
+    # Readers ignore fields they do not know, so a newer producer can add a field
+    # without older consumers dead-lettering its entries.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def to_fields(self) -> dict[str, str]:
+        """The entry as Redis fields; ``None`` values are left out."""
+        return {name: _text(value) for name, value in self.model_dump(mode="python").items() if value is not None}
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[bytes, bytes] | Mapping[str, str]) -> Self:
+        """Parse and validate an entry read from Redis; raise EntryError with every problem named."""
+        data = {_decode(k): _decode(v) for k, v in fields.items()}
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg']}" for err in exc.errors()
+            )
+            raise EntryError(f"not a valid {cls.__name__} entry: {problems}") from None

@@ -1,0 +1,235 @@
+"""The message models that cross service boundaries through Redis streams.
+
+Each model is one stream's entry; ``docs/streams.md`` lists which stream
+carries which model. Times are aware UTC datetimes; on the wire they are ISO
+8601 text (see ``robovox.shared.entry``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+from robovox.shared.entry import StreamEntry, utc_now
+from robovox.shared.streams import check_robot_id
+
+RobotId = Annotated[str, AfterValidator(check_robot_id)]
+CallId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def _json_object_text(value: str) -> str:
+    """Accept only text that parses as a JSON object (for payloads RoboVox itself writes)."""
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError("must be a JSON object")
+    return value
+
+
+JsonObjectText = Annotated[str, AfterValidator(_json_object_text)]
+
+
+class ToolCall(StreamEntry):
+    """A function call the model completed, as the gateway publishes it.
+
+    ``arguments`` is the model's raw JSON text, unparsed: text that is not JSON
+    is one of the rejections the executor must be able to speak.
+    """
+
+    call_id: CallId
+    robot_id: RobotId
+    name: str = Field(min_length=1, max_length=128)
+    arguments: str = ""
+    session_id: str | None = None
+    issued_at: AwareDatetime = Field(default_factory=utc_now)
+    deadline: AwareDatetime
+    """The call must have started on the robot by this time, or not at all."""
+
+
+class CommandKind(StrEnum):
+    SERVICE = "service"
+    PUBLISH = "publish"
+    ACTION = "action"
+
+
+class RosCommand(StreamEntry):
+    """A validated ROS operation, from the tool executor to the ROS adapter."""
+
+    call_id: CallId
+    robot_id: RobotId
+    tool: str
+    kind: CommandKind
+    target: str
+    """Service, topic or action name."""
+    ros_type: str
+    payload: JsonObjectText
+    """Service args, message, or action goal, as JSON."""
+    deadline: AwareDatetime
+    """Start by this time or fail without touching the robot."""
+    timeout_s: float = Field(gt=0, le=3600)
+    """How long the operation itself may take once started."""
+    issued_at: AwareDatetime = Field(default_factory=utc_now)
+
+    def payload_object(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.payload)
+        return loaded
+
+
+class CommandStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    """The robot ran the command and reported failure (service result false, action aborted)."""
+    TIMED_OUT = "timed_out"
+    """Started, but no answer within the operation timeout: outcome unknown."""
+    LINK_DOWN = "link_down"
+    """Not sent: the rosbridge link was down."""
+    EXPIRED = "expired"
+    """Not sent: its deadline had passed."""
+    CANCELED = "canceled"
+    INTERRUPTED = "interrupted"
+    """The adapter restarted while the command ran: outcome unknown, never retried."""
+
+
+class CommandResult(StreamEntry):
+    """The outcome of one RosCommand, from the ROS adapter."""
+
+    call_id: CallId
+    robot_id: RobotId
+    status: CommandStatus
+    message: str = ""
+    """Human text: the robot's own message, or why RoboVox did not run the command."""
+    values: JsonObjectText = "{}"
+    """The service response / action result values, as JSON."""
+    sent_to_robot: bool
+    """Whether anything reached rosbridge for this command."""
+    duration_ms: float = 0.0
+    finished_at: AwareDatetime = Field(default_factory=utc_now)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is CommandStatus.SUCCEEDED
+
+    def values_object(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.values)
+        return loaded
+
+
+class InboxKind(StrEnum):
+    FUNCTION_CALL_OUTPUT = "function_call_output"
+    SYSTEM_MESSAGE = "system_message"
+    USER_MESSAGE = "user_message"
+
+
+class Outcome(StrEnum):
+    """How a tool call ended, for people reading the inbox."""
+
+    SUCCEEDED = "succeeded"
+    REJECTED = "rejected"
+    """Refused before touching the robot."""
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """Started but unconfirmed (timeout, adapter restart)."""
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    """Preempt the active response (critical alerts)."""
+
+
+class InboxEntry(StreamEntry):
+    """Something the gateway must put into the robot's conversation.
+
+    ``function_call_output`` carries ``call_id`` and becomes a
+    ``conversation.item.create`` of that type; the other kinds become a
+    ``message`` item with role system / user. ``speak`` asks for a
+    ``response.create`` (with ``instructions`` when given).
+    """
+
+    kind: InboxKind
+    robot_id: RobotId
+    text: str
+    speak: bool
+    source: str
+    call_id: CallId | None = None
+    tool: str | None = None
+    outcome: Outcome | None = None
+    reason: str | None = None
+    """Machine-readable rejection or failure class (``unknown_tool``, ``precondition`` ...)."""
+    instructions: str | None = None
+    urgency: Urgency = Urgency.NORMAL
+    created_at: AwareDatetime = Field(default_factory=utc_now)
+
+    @model_validator(mode="after")
+    def _call_id_for_outputs(self) -> InboxEntry:
+        if self.kind is InboxKind.FUNCTION_CALL_OUTPUT and not self.call_id:
+            raise ValueError("a function_call_output needs its call_id")
+        return self
+
+
+class TelemetrySample(StreamEntry):
+    """One message from a subscribed topic.
+
+    The message's scalar leaves are flattened into ``msg.<path>`` fields (for
+    inspection); ``msg`` holds the whole message as JSON.
+    """
+
+    robot_id: RobotId
+    topic: str
+    ros_type: str
+    msg: JsonObjectText
+    received_at: AwareDatetime = Field(default_factory=utc_now)
+
+    def to_fields(self) -> dict[str, str]:
+        fields = super().to_fields()
+        fields.update(flatten_message(json.loads(self.msg)))
+        return fields
+
+    def message(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.msg)
+        return loaded
+
+
+def flatten_message(message: dict[str, Any], prefix: str = "msg.") -> dict[str, str]:
+    """``{"pose": {"x": 1.5}, "ok": true}`` -> ``{"msg.pose.x": "1.5", "msg.ok": "true"}``.
+
+    Lists stay whole as JSON text: a column per array element helps nobody.
+    """
+    flat: dict[str, str] = {}
+    for key, value in message.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_message(value, f"{path}."))
+        elif isinstance(value, bool):
+            flat[path] = "true" if value else "false"
+        elif isinstance(value, list):
+            flat[path] = json.dumps(value, separators=(",", ":"))
+        else:
+            flat[path] = str(value)
+    return flat
+
+
+class DeadLetter(StreamEntry):
+    """An entry a consumer gave up on, with the reason and the original fields."""
+
+    stream: str
+    entry_id: str
+    group: str
+    consumer: str
+    deliveries: int
+    reason: str
+    original: str
+    """The original entry's fields as JSON."""
+    dead_at: AwareDatetime = Field(default_factory=utc_now)
+
+
+class LinkState(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+def parse_time(value: str) -> datetime:
+    """Parse the ISO text RoboVox writes (``...Z``)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,32 @@
+"""Robot profiles: schema, loading, argument mapping, Realtime tool list."""
+
+from robovox.shared.profile.loader import ProfileError, load_profile, load_profiles, parse_profile
+from robovox.shared.profile.realtime import realtime_tools
+from robovox.shared.profile.schema import (
+    CallService,
+    Precondition,
+    PublishTopic,
+    ReadTelemetry,
+    RobotProfile,
+    RosBinding,
+    SendActionGoal,
+    TelemetrySubscription,
+    Tool,
+)
+
+__all__ = [
+    "CallService",
+    "Precondition",
+    "ProfileError",
+    "PublishTopic",
+    "ReadTelemetry",
+    "RobotProfile",
+    "RosBinding",
+    "SendActionGoal",
+    "TelemetrySubscription",
+    "Tool",
+    "load_profile",
+    "load_profiles",
+    "parse_profile",
+    "realtime_tools",
+]

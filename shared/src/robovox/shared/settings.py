@@ -1,0 +1,66 @@
+"""Settings common to every RoboVox service, read from ``ROBOVOX_*`` variables.
+
+Each service subclasses ``ServiceSettings`` with its own fields; the README's
+settings table lists them all (a test keeps the table complete).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "ROBOVOX_"
+
+
+def default_consumer_name(service: str) -> str:
+    """Unique per process and readable in XINFO CONSUMERS: ``tool-executor@edge-1:4242``."""
+    return f"{service}@{socket.gethostname()}:{os.getpid()}"
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: Redis, the robot profiles, and how it consumes streams."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis server holding every stream.")
+    profiles_dir: Path = Field(
+        default=Path("deploy/profiles"), description="Folder of robot profiles (`*.yaml`, one per robot)."
+    )
+    log_level: str = Field(default="INFO", description="Python log level.")
+    consumer_name: str = Field(
+        default="",
+        description="This process's consumer name in its groups; default `<service>@<host>:<pid>`.",
+    )
+    block_ms: int = Field(
+        default=1000,
+        ge=10,
+        le=60_000,
+        description="XREADGROUP BLOCK time; also bounds how long a clean shutdown waits.",
+    )
+    claim_idle_ms: int = Field(
+        default=15_000,
+        ge=100,
+        description="An entry pending this long on a silent consumer is claimed by another (XAUTOCLAIM).",
+    )
+    max_deliveries: int = Field(
+        default=5, ge=1, description="Deliveries after which an entry goes to the dead-letter stream."
+    )
+    max_in_flight: int = Field(default=16, ge=1, description="Entries handled at once per robot stream.")
+
+    @model_validator(mode="after")
+    def _socket_timeout_above_block(self) -> ServiceSettings:
+        if self.block_ms >= self.claim_idle_ms:
+            raise ValueError("ROBOVOX_BLOCK_MS must be below ROBOVOX_CLAIM_IDLE_MS")
+        return self
+
+    @property
+    def redis_socket_timeout_s(self) -> float:
+        """Socket timeout kept well above BLOCK, so a blocked read never times out client-side."""
+        return self.block_ms / 1000 + 5.0
+
+    def consumer(self, service: str) -> str:
+        return self.consumer_name or default_consumer_name(service)

@@ -1,0 +1,32 @@
+"""pytest fixtures every RoboVox test suite can use (registered in the root conftest)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+from robovox.shared.testing.redis_source import redis_for_tests
+
+
+@pytest.fixture(scope="session")
+def redis_server_url() -> Iterator[str]:
+    with redis_for_tests() as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_url(redis_server_url: str) -> AsyncIterator[str]:
+    """A Redis URL with an empty database, for one test."""
+    client: Redis = Redis.from_url(redis_server_url)
+    await client.flushdb()
+    await client.aclose()
+    yield redis_server_url
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    """A decoded client on an empty database."""
+    client: Redis = Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()

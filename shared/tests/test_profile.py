@@ -1,0 +1,84 @@
+"""Robot profiles: the shipped example loads, and bad files fail with file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from robovox.shared.profile import ProfileError, load_profiles, parse_profile, realtime_tools
+
+REPO = Path(__file__).resolve().parents[2]
+
+MINIMAL = """\
+robot_id: r1
+rosbridge_url: ws://127.0.0.1:9090
+instructions: You are a robot.
+telemetry:
+  - topic: /battery/voltage
+    type: std_msgs/msg/Float32
+tools:
+  - name: stop
+    description: Stop.
+    ros:
+      call_service: {name: /stop, type: std_srvs/srv/Trigger}
+"""
+
+
+def test_cleaning_robot_profile_yields_the_realtime_tools() -> None:
+    profile = load_profiles(REPO / "deploy" / "profiles")["cleaner-1"]
+    tools = {t["name"]: t for t in realtime_tools(profile)}
+    assert set(tools) >= {
+        "start_cleaning", "move_to_corner", "stop_cleaning", "lower_vacuum_pads", "release_vacuum",
+        "get_battery_voltage", "read_digital_io", "emergency_stop",
+    }  # fmt: skip
+    start = tools["start_cleaning"]
+    assert start["type"] == "function"
+    assert start["parameters"]["properties"]["option"]["enum"] == ["TurnLeft", "TurnRight"]
+    assert start["parameters"]["additionalProperties"] is False
+    assert "left or right" in start["description"]
+    assert "Communicate in English" in profile.persona()
+
+
+def test_error_names_file_line_and_field() -> None:
+    bad = MINIMAL.replace("type: std_srvs/srv/Trigger}", "type: std_srvs/srv/Trigger}\n    timeout_s: -1")
+    with pytest.raises(ProfileError) as err:
+        parse_profile(bad, "robots/r1.yaml")
+    assert "robots/r1.yaml:12: tools.0.timeout_s: Input should be greater than 0" in str(err.value)
+
+
+def test_binding_must_name_exactly_one_ros_operation() -> None:
+    bad = MINIMAL.replace(
+        "call_service: {name: /stop, type: std_srvs/srv/Trigger}",
+        "call_service: {name: /stop, type: std_srvs/srv/Trigger}\n      publish: {topic: /x, type: std_msgs/msg/Bool}",
+    )
+    with pytest.raises(ProfileError, match=r"r1.yaml:11: tools.0.ros: .*exactly one.*got call_service, publish"):
+        parse_profile(bad, "r1.yaml")
+
+
+def test_precondition_on_unsubscribed_topic_is_refused() -> None:
+    bad = MINIMAL.replace(
+        "    description: Stop.\n",
+        "    description: Stop.\n    preconditions:\n      - {topic: /pads, equals: up, message: Raise the pads.}\n",
+    )
+    with pytest.raises(ProfileError, match="reads telemetry from /pads, which the profile does not subscribe"):
+        parse_profile(bad, "r1.yaml")
+
+
+def test_invalid_json_schema_is_refused() -> None:
+    bad = MINIMAL.replace(
+        "    description: Stop.\n", "    description: Stop.\n    parameters: {type: object, required: 3}\n"
+    )
+    with pytest.raises(ProfileError, match=r"r1.yaml:10: tools.0.parameters: .*not a valid JSON schema"):
+        parse_profile(bad, "r1.yaml")
+
+
+def test_yaml_syntax_error_names_the_line() -> None:
+    with pytest.raises(ProfileError, match=r"r1.yaml:4: not valid YAML"):
+        parse_profile("robot_id: r1\ntools:\n  - [unclosed\n", "r1.yaml")
+
+
+def test_two_profiles_with_one_robot_id_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(MINIMAL)
+    (tmp_path / "b.yaml").write_text(MINIMAL)
+    with pytest.raises(ProfileError, match="robot_id 'r1' is already used by"):
+        load_profiles(tmp_path)
