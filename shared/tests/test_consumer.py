@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from redis.asyncio import Redis
+
 from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsumer
 from robovox.shared.messages import DeadLetter
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from robovox.shared.entry import EntryError
 from robovox.shared.messages import InboxEntry, InboxKind, TelemetrySample, ToolCall
 from robovox.shared.profile.mapping import MISSING, fill_template, read_field

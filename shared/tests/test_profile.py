@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from robovox.shared.profile import ProfileError, load_profiles, parse_profile, realtime_tools
 
 REPO = Path(__file__).resolve().parents[2]

@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from robovox.shared.messages import DeadLetter
 from robovox.shared.streams import MaxLen
 
@@ -65,6 +66,8 @@ class ConsumerConfig:
     claim_idle_ms: int = 15_000
     max_deliveries: int = 5
     max_in_flight: int = 16
+    shutdown_grace_ms: int = 5000
+    """On stop, how long in-flight handlers may finish; the rest are cancelled unacked (redelivered later)."""
 
 
 _REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
@@ -272,8 +275,17 @@ class StreamConsumer:
             await pipe.execute()
 
     async def _drain(self) -> None:
-        if self._in_flight:
-            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        if not self._in_flight:
+            return
+        tasks = list(self._in_flight.values())
+        _, late = await asyncio.wait(tasks, timeout=self._cfg.shutdown_grace_ms / 1000)
+        if late:
+            log.warning(
+                "%s: leaving %d entries unacked at shutdown; they will be redelivered", self._cfg.group, len(late)
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.wait(late, timeout=1.0)
 
     async def _sleep_unless_stopping(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

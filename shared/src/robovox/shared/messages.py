@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+
 from robovox.shared.entry import StreamEntry, utc_now
 from robovox.shared.streams import check_robot_id
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from robovox.shared.consumer import ConsumerConfig
+
 ENV_PREFIX = "ROBOVOX_"
 
 
@@ -50,6 +52,11 @@ class ServiceSettings(BaseSettings):
         default=5, ge=1, description="Deliveries after which an entry goes to the dead-letter stream."
     )
     max_in_flight: int = Field(default=16, ge=1, description="Entries handled at once per robot stream.")
+    shutdown_grace_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="On shutdown, how long in-flight entries may finish; the rest stay unacked for redelivery.",
+    )
 
     @model_validator(mode="after")
     def _socket_timeout_above_block(self) -> ServiceSettings:
@@ -64,3 +71,14 @@ class ServiceSettings(BaseSettings):
 
     def consumer(self, service: str) -> str:
         return self.consumer_name or default_consumer_name(service)
+
+    def consumer_config(self, service: str, group: str) -> ConsumerConfig:
+        return ConsumerConfig(
+            group=group,
+            consumer=self.consumer(service),
+            block_ms=self.block_ms,
+            claim_idle_ms=self.claim_idle_ms,
+            max_deliveries=self.max_deliveries,
+            max_in_flight=self.max_in_flight,
+            shutdown_grace_ms=self.shutdown_grace_ms,
+        )

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
 from robovox.shared.profile.schema import RobotProfile
 
 

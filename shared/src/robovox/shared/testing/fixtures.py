@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import Redis
+
 from robovox.shared.testing.redis_source import redis_for_tests
 
 

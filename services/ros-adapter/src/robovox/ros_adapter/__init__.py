@@ -1,0 +1,1 @@
+"""RoboVox ROS adapter: one rosbridge link per robot; commands, actions, telemetry."""

@@ -1,0 +1,311 @@
+"""One robot's rosbridge link: roslibpy (asyncio transport) bridged into our event loop.
+
+roslibpy runs its own event loop on a thread named ``roslibpy-asyncio``. Its
+convenience calls (``Service.call``, ``Topic.publish``) go through
+``factory.on_ready``, which *queues* a message while the link is down and
+replays it after reconnect: a robot command could then run seconds or hours
+late. So commands never take that path. Each one is sent by a function run
+on roslibpy's loop thread, which checks — on the same thread that tears the
+link down, so nothing can change in between — that the link is up and the
+deadline not passed, and hands the message straight to the live protocol.
+A command that cannot go out fails at once; one that went out and whose link
+dropped fails as "link lost" instead of hanging.
+
+Subscriptions do use roslibpy's own ``Topic`` (one object per subscription,
+never shared with publishing, roslibpy #114): re-sending them after a
+reconnect is exactly what we want.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import roslibpy
+from roslibpy.comm.comm_asyncio import AsyncioRosBridgeClientFactory
+
+log = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+
+
+class LinkStatus(StrEnum):
+    CONNECTING = "connecting"
+    UP = "up"
+    DOWN = "down"
+    CLOSED = "closed"
+
+
+class CommandNotSent(Exception):
+    """Nothing reached rosbridge. ``reason`` is ``link_down`` or ``expired``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+class LinkLost(Exception):
+    """The link dropped after the command was sent: its outcome is unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A service response or action result. ``ok`` is rosbridge's ``result`` flag."""
+
+    ok: bool
+    values: Any
+    status: int | None = None
+    """GoalStatus for actions (4 succeeded, 5 canceled, 6 aborted)."""
+
+
+def configure_reconnect(initial_delay_s: float, max_delay_s: float) -> None:
+    """Bounded reconnect backoff for every link in this process (a roslibpy class setting)."""
+    AsyncioRosBridgeClientFactory.set_initial_delay(initial_delay_s)
+    AsyncioRosBridgeClientFactory.set_max_delay(max_delay_s)
+
+
+class RosbridgeLink:
+    def __init__(self, robot_id: str, host: str, port: int, *, is_secure: bool = False) -> None:
+        self.robot_id = robot_id
+        self._ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
+        self._factory: Any = self._ros.factory
+        self._ros_loop: asyncio.AbstractEventLoop = self._factory.manager.loop
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._status = LinkStatus.CONNECTING
+        self._up = asyncio.Event()
+        self._pending: dict[str, asyncio.Future[Reply]] = {}
+        self._advertised: set[str] = set()
+        """Topics advertised on the current connection (touched on roslibpy's thread only)."""
+        self._topics: list[Any] = []
+        self._listeners: list[Callable[[LinkStatus], None]] = []
+        self.connects = 0
+
+    # -- lifecycle ------------------------------------------------------
+
+    def start(self) -> None:
+        """Begin connecting (and reconnecting, with backoff) in the background."""
+        self._loop = asyncio.get_running_loop()
+        self._factory.on("ready", self._on_ready_thread)
+        self._factory.on("close", self._on_close_thread)
+        self._ros.connect()
+
+    async def close(self) -> None:
+        self._set_status(LinkStatus.CLOSED)
+        for topic in self._topics:
+            topic.unsubscribe()
+        done = asyncio.get_running_loop().create_future()
+
+        def shutdown() -> None:
+            self._factory._stop = True  # no further reconnect attempts
+            proto = self._factory._proto
+            if proto is not None:
+                proto.send_close()
+            self._loop_call(done.set_result, None)
+
+        self._ros_loop.call_soon_threadsafe(shutdown)
+        await done
+        self._fail_pending(LinkLost("the link was closed"))
+
+    @property
+    def status(self) -> LinkStatus:
+        return self._status
+
+    @property
+    def is_up(self) -> bool:
+        return self._status is LinkStatus.UP
+
+    async def wait_up(self, timeout_s: float) -> None:
+        await asyncio.wait_for(self._up.wait(), timeout_s)
+
+    def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
+        """``listener(status)`` runs in our event loop on every change."""
+        self._listeners.append(listener)
+
+    # -- telemetry --------------------------------------------------------
+
+    def subscribe(
+        self, topic: str, ros_type: str, throttle_ms: int, callback: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """``callback(msg)`` runs in our event loop for every message; restored after reconnects."""
+        subscription = roslibpy.Topic(self._ros, topic, ros_type, throttle_rate=throttle_ms, reconnect_on_close=True)
+
+        def on_message(msg: dict[str, Any]) -> None:
+            self._loop_call(callback, msg)
+
+        subscription.subscribe(on_message)
+        self._topics.append(subscription)
+
+    # -- commands -----------------------------------------------------------
+
+    async def call_service(
+        self, name: str, ros_type: str, args: dict[str, Any], *, deadline: float, timeout_s: float
+    ) -> Reply:
+        request_id = f"call_service:{name}:{next(_ids)}"
+        message = {"op": "call_service", "id": request_id, "service": name, "type": ros_type, "args": args}
+
+        def send(proto: Any) -> None:
+            proto.send_ros_service_request(
+                roslibpy.Message(message),
+                lambda values: self._resolve(request_id, Reply(True, dict(values))),
+                lambda error: self._resolve(request_id, Reply(False, error)),
+            )
+
+        return await self._request(request_id, send, deadline, timeout_s)
+
+    async def send_action_goal(
+        self,
+        name: str,
+        ros_type: str,
+        goal: dict[str, Any],
+        *,
+        deadline: float,
+        timeout_s: float,
+        on_feedback: Callable[[dict[str, Any]], None] | None = None,
+    ) -> Reply:
+        request_id = f"send_action_goal:{name}:{next(_ids)}"
+        message = {
+            "op": "send_action_goal",
+            "id": request_id,
+            "action": name,
+            "action_type": ros_type,
+            "args": goal,
+            "feedback": True,
+        }
+
+        def feedback(values: Any) -> None:
+            if on_feedback is not None:
+                self._loop_call(on_feedback, dict(values))
+
+        def result(ok: bool) -> Callable[[Any], None]:
+            def handle(res: Any) -> None:
+                status = res["status"]
+                self._resolve(request_id, Reply(ok, dict(res["values"]), int(getattr(status, "value", status))))
+
+            return handle
+
+        def send(proto: Any) -> None:
+            proto.send_ros_action_goal(roslibpy.Message(message), result(True), feedback, result(False))
+
+        try:
+            return await self._request(request_id, send, deadline, timeout_s)
+        except TimeoutError:
+            await self.cancel_action_goal(name, request_id)
+            raise
+
+    async def cancel_action_goal(self, name: str, goal_id: str) -> bool:
+        """Send ``cancel_action_goal`` now if the link is up (never queued); True if sent."""
+        message = {"op": "cancel_action_goal", "action": name, "id": goal_id}
+        try:
+            await self._send_now(lambda proto: proto.send_ros_message(roslibpy.Message(message)), deadline=None)
+        except CommandNotSent:
+            return False
+        return True
+
+    async def publish(self, topic: str, ros_type: str, msg: dict[str, Any], *, deadline: float) -> None:
+        """Publish one message now, advertising the topic first on this connection."""
+
+        def send(proto: Any) -> None:
+            if topic not in self._advertised:
+                self._advertised.add(topic)
+                proto.send_ros_message(
+                    roslibpy.Message(
+                        {"op": "advertise", "id": f"advertise:{topic}:{next(_ids)}", "topic": topic, "type": ros_type}
+                    )
+                )
+            proto.send_ros_message(roslibpy.Message({"op": "publish", "topic": topic, "msg": msg}))
+
+        await self._send_now(send, deadline)
+
+    # -- internals -------------------------------------------------------------
+
+    async def _request(self, request_id: str, send: Callable[[Any], None], deadline: float, timeout_s: float) -> Reply:
+        assert self._loop is not None, "start() the link first"
+        future: asyncio.Future[Reply] = self._loop.create_future()
+        self._pending[request_id] = future
+        try:
+            await self._send_now(send, deadline)
+            return await asyncio.wait_for(asyncio.shield(future), timeout_s)
+        finally:
+            self._pending.pop(request_id, None)
+
+    async def _send_now(self, send: Callable[[Any], None], deadline: float | None) -> None:
+        """Run ``send(proto)`` on roslibpy's loop thread iff the link is up and the deadline not passed."""
+        assert self._loop is not None, "start() the link first"
+        outcome: asyncio.Future[None] = self._loop.create_future()
+
+        def on_ros_loop() -> None:
+            proto = self._factory._proto
+            if proto is None or proto._manual_disconnect or self._factory._stop:
+                self._loop_call(_settle, outcome, CommandNotSent("link_down", "the rosbridge link is down"))
+            elif deadline is not None and time.time() > deadline:
+                late = time.time() - deadline
+                self._loop_call(_settle, outcome, CommandNotSent("expired", f"its deadline passed {late:.2f} s ago"))
+            else:
+                try:
+                    send(proto)
+                except Exception as exc:  # a protocol that died under us
+                    self._loop_call(_settle, outcome, CommandNotSent("link_down", f"sending failed: {exc}"))
+                    return
+                self._loop_call(_settle, outcome, None)
+
+        self._ros_loop.call_soon_threadsafe(on_ros_loop)
+        await outcome
+
+    def _resolve(self, request_id: str, reply: Reply) -> None:
+        """Called on roslibpy's thread."""
+        self._loop_call(self._settle_pending, request_id, reply)
+
+    def _settle_pending(self, request_id: str, reply: Reply) -> None:
+        future = self._pending.get(request_id)
+        if future is not None and not future.done():
+            future.set_result(reply)
+
+    def _fail_pending(self, error: Exception) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(error)
+
+    def _on_ready_thread(self, proto: Any) -> None:
+        self._loop_call(self._set_status, LinkStatus.UP)
+
+    def _on_close_thread(self, proto: Any) -> None:
+        self._advertised.clear()
+        self._loop_call(self._link_dropped)
+
+    def _link_dropped(self) -> None:
+        if self._status is not LinkStatus.CLOSED:
+            self._set_status(LinkStatus.DOWN)
+        self._fail_pending(LinkLost("the rosbridge link dropped while the command was running"))
+
+    def _set_status(self, status: LinkStatus) -> None:
+        if status is self._status:
+            return
+        if status is LinkStatus.UP:
+            self.connects += 1
+            self._up.set()
+        else:
+            self._up.clear()
+        log.info("robot %s: rosbridge link %s", self.robot_id, status.value)
+        self._status = status
+        for listener in self._listeners:
+            listener(status)
+
+    def _loop_call(self, fn: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(fn, *args)
+
+
+def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

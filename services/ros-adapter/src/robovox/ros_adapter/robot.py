@@ -1,0 +1,133 @@
+"""Everything the adapter does for one robot: its link, its command consumer,
+its telemetry, and the link state other services read."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from robovox.ros_adapter.commands import run_command
+from robovox.ros_adapter.link import LinkStatus, RosbridgeLink
+from robovox.ros_adapter.settings import AdapterSettings
+from robovox.ros_adapter.telemetry import TelemetryRecorder
+from robovox.shared.call_record import CallRecords, result_from_record
+from robovox.shared.consumer import PermanentError, StreamConsumer
+from robovox.shared.entry import EntryError, format_time, utc_now
+from robovox.shared.messages import CommandResult, CommandStatus, RosCommand
+from robovox.shared.profile import RobotProfile
+from robovox.shared.streams import Group, RobotKeys
+
+log = logging.getLogger(__name__)
+
+SERVICE = "ros-adapter"
+
+
+class RobotRuntime:
+    def __init__(self, redis: Redis, profile: RobotProfile, settings: AdapterSettings) -> None:
+        self.profile = profile
+        self._redis = redis
+        self._settings = settings
+        self._keys = RobotKeys.of(profile.robot_id)
+        self._records = CallRecords(redis)
+        host, port = profile.rosbridge_host_port
+        self.link = RosbridgeLink(profile.robot_id, host, port, is_secure=profile.rosbridge_url.startswith("wss"))
+        self.telemetry = TelemetryRecorder(redis, profile.robot_id, settings.telemetry_maxlen)
+        self.consumer = StreamConsumer(
+            redis,
+            [self._keys.commands],
+            settings.consumer_config(SERVICE, Group.ROS_ADAPTER),
+            self._handle,
+            dead_letter_stream=self._keys.dead_letters,
+        )
+        self._link_changed = asyncio.Event()
+        self._link_since = utc_now()
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        self.link.on_status(self._on_link_status)
+        for sub in self.profile.telemetry:
+            self.link.subscribe(sub.topic, sub.type, sub.throttle_ms, self._recorder_for(sub.topic, sub.type))
+        self.link.start()
+        tasks = [
+            asyncio.create_task(self.consumer.run(), name=f"{self.profile.robot_id}-commands"),
+            asyncio.create_task(self.telemetry.run(stopping), name=f"{self.profile.robot_id}-telemetry"),
+            asyncio.create_task(self._publish_link_state(stopping), name=f"{self.profile.robot_id}-link"),
+        ]
+        await stopping.wait()
+        self.consumer.stop()
+        await asyncio.gather(*tasks)
+        await self.link.close()
+        with contextlib.suppress(Exception):
+            await self._write_link_state()
+
+    def _recorder_for(self, topic: str, ros_type: str) -> Callable[[dict[str, Any]], None]:
+        def record(msg: dict[str, Any]) -> None:
+            self.telemetry.offer(topic, ros_type, msg)
+
+        return record
+
+    async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> None:
+        try:
+            command = RosCommand.from_fields(fields)
+        except EntryError as exc:
+            raise PermanentError(str(exc)) from None
+        if command.robot_id != self.profile.robot_id:
+            raise PermanentError(f"command for robot {command.robot_id!r} on {self.profile.robot_id!r}'s stream")
+        if await self._records.claim_execution(self._keys, command.call_id, format_time(utc_now())):
+            result = await run_command(self.link, command)
+        else:
+            # Another delivery of this call already reached the robot, or was about to:
+            # never run it again. Report what is known.
+            known = result_from_record(await self._records.read(self._keys, command.call_id))
+            if known is not None:
+                return
+            result = CommandResult(
+                call_id=command.call_id,
+                robot_id=command.robot_id,
+                status=CommandStatus.INTERRUPTED,
+                message="the ROS adapter stopped while running this command; it was not run again, "
+                "and its outcome is unknown",
+                sent_to_robot=True,
+            )
+        log.info(
+            "robot %s: %s %s -> %s %s",
+            command.robot_id,
+            command.call_id,
+            command.target,
+            result.status.value,
+            result.message,
+        )
+        await self._records.store_result(self._keys, result)
+
+    def _on_link_status(self, status: LinkStatus) -> None:
+        self._link_since = utc_now()
+        self._link_changed.set()
+
+    async def _publish_link_state(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await self._write_link_state()
+            except Exception as exc:
+                log.warning("robot %s: could not publish link state: %s", self.profile.robot_id, exc)
+            self._link_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._link_changed.wait(), self._settings.link_heartbeat_s)
+
+    async def _write_link_state(self) -> None:
+        state: dict[Any, Any] = {
+            "state": self.link.status.value,
+            "since": format_time(self._link_since),
+            "rosbridge_url": self.profile.rosbridge_url,
+            "adapter": self._settings.consumer(SERVICE),
+            "connects": str(self.link.connects),
+            "telemetry_dropped": str(self.telemetry.dropped),
+        }
+        ttl_ms = int(self._settings.link_heartbeat_s * 3000)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._keys.link_state, mapping=state)
+            pipe.pexpire(self._keys.link_state, ttl_ms)
+            await pipe.execute()

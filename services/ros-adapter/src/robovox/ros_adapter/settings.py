@@ -1,0 +1,18 @@
+"""ROS adapter settings (``ROBOVOX_*``; see the README's table)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from robovox.shared.settings import ServiceSettings
+
+
+class AdapterSettings(ServiceSettings):
+    reconnect_initial_s: float = Field(default=0.5, gt=0, description="First rosbridge reconnect delay.")
+    reconnect_max_s: float = Field(
+        default=5.0, gt=0, description="Longest rosbridge reconnect delay (backoff is bounded by it)."
+    )
+    link_heartbeat_s: float = Field(
+        default=1.0, gt=0, description="How often the adapter refreshes each robot's link state in Redis."
+    )
+    telemetry_maxlen: int = Field(default=100_000, ge=100, description="Approximate MAXLEN of telemetry streams.")

@@ -1,0 +1,115 @@
+"""What the model hears about each call: the function_call_output text, whether
+to speak now, and with which instructions."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from robovox.executor.verdict import Rejection
+from robovox.shared.messages import CommandResult, CommandStatus, InboxEntry, InboxKind, Outcome, ToolCall
+from robovox.shared.profile import RobotProfile, Tool
+
+SOURCE: Final = "tool-executor"
+FAILURE_INSTRUCTIONS: Final = (
+    "Respond to the function call output: tell the user briefly what went wrong and what they can do."
+)
+QUERY_INSTRUCTIONS: Final = "Respond to the function call output: answer the user's question with it."
+
+
+def _output(
+    call: ToolCall,
+    text: str,
+    outcome: Outcome,
+    *,
+    speak: bool,
+    reason: str | None = None,
+    instructions: str | None = None,
+) -> InboxEntry:
+    return InboxEntry(
+        kind=InboxKind.FUNCTION_CALL_OUTPUT,
+        robot_id=call.robot_id,
+        call_id=call.call_id,
+        tool=call.name,
+        text=text,
+        speak=speak,
+        source=SOURCE,
+        outcome=outcome,
+        reason=reason,
+        instructions=instructions,
+    )
+
+
+def rejected(call: ToolCall, rejection: Rejection) -> InboxEntry:
+    return _output(
+        call,
+        rejection.sentence,
+        Outcome.REJECTED,
+        speak=True,
+        reason=rejection.reason.value,
+        instructions=FAILURE_INSTRUCTIONS,
+    )
+
+
+def answered(call: ToolCall, text: str) -> InboxEntry:
+    return _output(call, text, Outcome.SUCCEEDED, speak=True, instructions=QUERY_INSTRUCTIONS)
+
+
+def _robot_message(tool: Tool | None, result: CommandResult) -> str:
+    binding = tool.ros.call_service or tool.ros.send_action_goal if tool else None
+    field = binding.message_field if binding else "message"
+    if not field:
+        return ""
+    return str(result.values_object().get(field, "")).strip()
+
+
+def _reported_failure(tool: Tool | None, result: CommandResult) -> bool:
+    binding = tool.ros.call_service or tool.ros.send_action_goal if tool else None
+    field = binding.success_field if binding else None
+    return field is not None and result.values_object().get(field) is False
+
+
+def from_result(call: ToolCall, tool: Tool | None, profile: RobotProfile, result: CommandResult | None) -> InboxEntry:
+    name = call.name
+    robot = profile.display_name or profile.robot_id
+    if result is None:
+        return _output(
+            call,
+            f"RoboVox got no confirmation that {name} finished; the robot may still be carrying it out. "
+            "Tell the user to check the robot before repeating the command.",
+            Outcome.UNKNOWN,
+            speak=True,
+            reason="no_result",
+            instructions=FAILURE_INSTRUCTIONS,
+        )
+    said = _robot_message(tool, result)
+    if result.ok and not _reported_failure(tool, result):
+        speak = bool(tool and tool.speak_on_success)
+        text = f"{name} succeeded" + (f": {said}" if said else ".")
+        return _output(
+            call, text, Outcome.SUCCEEDED, speak=speak, instructions=tool.success_instructions if tool else None
+        )
+    failed = {
+        CommandStatus.SUCCEEDED: (Outcome.FAILED, f"{name} failed: {said or 'the robot reported failure'}."),
+        CommandStatus.FAILED: (Outcome.FAILED, f"{name} failed: {said or result.message}."),
+        CommandStatus.LINK_DOWN: (
+            Outcome.FAILED,
+            f"{robot} lost its connection before {name} could be sent, so nothing was done. "
+            "Tell the user to check the robot's connection, then try again.",
+        ),
+        CommandStatus.EXPIRED: (
+            Outcome.FAILED,
+            f"{name} was not run: it could not start before its deadline. Ask the user whether it is still wanted.",
+        ),
+        CommandStatus.TIMED_OUT: (
+            Outcome.UNKNOWN,
+            f"{name} did not finish in time ({result.message}). Tell the user to check the robot before repeating it.",
+        ),
+        CommandStatus.CANCELED: (Outcome.FAILED, f"{name} was canceled before it finished."),
+        CommandStatus.INTERRUPTED: (
+            Outcome.UNKNOWN,
+            f"The outcome of {name} is unknown: {result.message}. Tell the user to check the robot before "
+            "repeating it.",
+        ),
+    }
+    outcome, text = failed[result.status]
+    return _output(call, text, outcome, speak=True, reason=result.status.value, instructions=FAILURE_INSTRUCTIONS)

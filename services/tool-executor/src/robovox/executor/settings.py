@@ -1,0 +1,20 @@
+"""Tool executor settings (``ROBOVOX_*``; see the README's table)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from robovox.shared.settings import ServiceSettings
+
+
+class ExecutorSettings(ServiceSettings):
+    motion_repeat_window_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="A motion command repeated with the same arguments within this window is refused (0: off).",
+    )
+    result_grace_s: float = Field(
+        default=2.0,
+        gt=0,
+        description="How long past a command's deadline plus timeout the executor waits for the adapter's result.",
+    )

@@ -1,0 +1,32 @@
+"""What the executor decided about a call before touching the robot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RejectionReason(StrEnum):
+    """Why a call was refused; written to the inbox entry's ``reason`` field."""
+
+    UNKNOWN_TOOL = "unknown_tool"
+    INVALID_JSON = "invalid_json"
+    WRONG_TYPE = "wrong_type"
+    NOT_AN_OPTION = "not_an_option"
+    OUT_OF_RANGE = "out_of_range"
+    MISSING_ARGUMENT = "missing_argument"
+    UNEXPECTED_ARGUMENT = "unexpected_argument"
+    INVALID_ARGUMENTS = "invalid_arguments"
+    PRECONDITION_FAILED = "precondition_failed"
+    PRECONDITION_UNKNOWN = "precondition_unknown"
+    ROBOT_OFFLINE = "robot_offline"
+    DEADLINE_PASSED = "deadline_passed"
+    REPEATED_MOTION = "repeated_motion"
+    TELEMETRY_UNAVAILABLE = "telemetry_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: RejectionReason
+    sentence: str
+    """What the model is told: what is wrong and what to do about it."""

@@ -1,0 +1,105 @@
+"""The call record: one hash per call_id (``RobotKeys.call_record``) that makes
+"at most once" hold across redeliveries, crashes and several instances.
+
+Fields:
+- ``state``: ``dispatched`` once the executor sent the command (set with the
+  command's XADD in one script, so a command is sent at most once);
+  ``done`` once the outcome is in the inbox (set with that XADD, so the model
+  hears each call's outcome exactly once).
+- ``adapter_started_at``: set with HSETNX by the ROS adapter before it touches
+  the robot; a second adapter seeing it never runs the command again.
+- ``result.*``: the CommandResult's fields, written with its XADD.
+- ``outcome``, ``command``: for people inspecting a call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Final
+
+from redis.asyncio import Redis
+
+from robovox.shared.messages import CommandResult, InboxEntry, RosCommand
+from robovox.shared.streams import CALL_RECORD_TTL_S, MaxLen, RobotKeys
+
+STATE: Final = "state"
+ADAPTER_STARTED_AT: Final = "adapter_started_at"
+RESULT_PREFIX: Final = "result."
+
+
+class CallState(StrEnum):
+    DISPATCHED = "dispatched"
+    DONE = "done"
+
+
+# KEYS: record, commands stream. ARGV: ttl, maxlen, then field/value pairs of the command.
+_DISPATCH = """
+if redis.call('HSETNX', KEYS[1], 'state', 'dispatched') == 0 then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], 'command', ARGV[#ARGV])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(fields, 1, #fields - 1))
+return 1
+"""
+
+# KEYS: record, inbox stream. ARGV: ttl, maxlen, outcome, then field/value pairs of the inbox entry.
+_FINISH = """
+if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'done', 'outcome', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local fields = {}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
+return 1
+"""
+
+
+class CallRecords:
+    """Atomic steps on call records; every step touches keys of one robot (one slot)."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._dispatch = redis.register_script(_DISPATCH)
+        self._finish = redis.register_script(_FINISH)
+
+    async def read(self, keys: RobotKeys, call_id: str) -> dict[str, str]:
+        record: dict[Any, Any] = await self._redis.hgetall(keys.call_record(call_id))
+        return record
+
+    async def dispatch(self, keys: RobotKeys, command: RosCommand) -> bool:
+        """Mark the call dispatched and append its command, or do nothing if it already was."""
+        pairs = [item for pair in command.to_fields().items() for item in pair]
+        summary = f"{command.kind.value} {command.target} {command.payload}"
+        args: list[str | int] = [CALL_RECORD_TTL_S, MaxLen.COMMANDS, *pairs, summary]
+        return bool(await self._dispatch(keys=[keys.call_record(command.call_id), keys.commands], args=args))
+
+    async def finish(self, keys: RobotKeys, call_id: str, entry: InboxEntry) -> bool:
+        """Append the call's outcome to the inbox unless an outcome was already appended."""
+        pairs = [item for pair in entry.to_fields().items() for item in pair]
+        outcome = entry.outcome.value if entry.outcome else ""
+        args: list[str | int] = [CALL_RECORD_TTL_S, MaxLen.INBOX, outcome, *pairs]
+        return bool(await self._finish(keys=[keys.call_record(call_id), keys.inbox], args=args))
+
+    async def claim_execution(self, keys: RobotKeys, call_id: str, now_text: str) -> bool:
+        """The ROS adapter's at-most-once gate: True for the first claimant only."""
+        record = keys.call_record(call_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(record, ADAPTER_STARTED_AT, now_text)
+            pipe.expire(record, CALL_RECORD_TTL_S)
+            first, _ = await pipe.execute()
+        return bool(first)
+
+    async def store_result(self, keys: RobotKeys, result: CommandResult) -> None:
+        """Record the result and append it to the results stream, atomically."""
+        fields = result.to_fields()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.call_record(result.call_id), mapping={RESULT_PREFIX + k: v for k, v in fields.items()})
+            pipe.xadd(keys.command_results, fields, maxlen=MaxLen.COMMAND_RESULTS, approximate=True)  # type: ignore[arg-type]
+            await pipe.execute()
+
+
+def result_from_record(record: Mapping[str, str]) -> CommandResult | None:
+    fields = {k[len(RESULT_PREFIX) :]: v for k, v in record.items() if k.startswith(RESULT_PREFIX)}
+    return CommandResult.from_fields(fields) if fields else None

@@ -1,0 +1,77 @@
+"""Test helpers that speak the stream contracts: put a tool call in, await its outcome."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from datetime import timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+
+from robovox.shared.entry import utc_now
+from robovox.shared.messages import InboxEntry, LinkState, ToolCall
+from robovox.shared.streams import RobotKeys
+from robovox.shared.telemetry import encode_latest
+
+_call_ids = itertools.count(1)
+
+
+def new_call_id() -> str:
+    return f"call_test_{time.time_ns()}_{next(_call_ids)}"
+
+
+async def add_tool_call(
+    redis: Redis,
+    robot_id: str,
+    name: str,
+    arguments: str | dict[str, Any] = "{}",
+    *,
+    call_id: str | None = None,
+    deadline_in_s: float = 10.0,
+) -> ToolCall:
+    """XADD a tool call as the gateway would."""
+    call = ToolCall(
+        call_id=call_id or new_call_id(),
+        robot_id=robot_id,
+        name=name,
+        arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
+        session_id="sess_test",
+        deadline=utc_now() + timedelta(seconds=deadline_in_s),
+    )
+    await redis.xadd(RobotKeys.of(robot_id).tool_calls, call.to_fields())  # type: ignore[arg-type]
+    return call
+
+
+async def inbox_entries(redis: Redis, robot_id: str, call_id: str | None = None) -> list[InboxEntry]:
+    raw: Any = await redis.xrange(RobotKeys.of(robot_id).inbox)
+    entries = [InboxEntry.from_fields(fields) for _id, fields in raw]
+    return [e for e in entries if call_id is None or e.call_id == call_id]
+
+
+async def wait_for_output(redis: Redis, robot_id: str, call_id: str, timeout_s: float = 10.0) -> InboxEntry:
+    """Block on the inbox stream until the output for ``call_id`` arrives."""
+    key = RobotKeys.of(robot_id).inbox
+    last = "0-0"
+    end = time.monotonic() + timeout_s
+    while (left := end - time.monotonic()) > 0:
+        reply: Any = await redis.xread({key: last}, block=max(1, int(left * 1000)), count=100)
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                last = entry_id
+                if fields.get("call_id") == call_id:
+                    return InboxEntry.from_fields(fields)
+    raise TimeoutError(f"no inbox entry for {call_id} within {timeout_s} s")
+
+
+async def set_link_up(redis: Redis, robot_id: str) -> None:
+    await redis.hset(RobotKeys.of(robot_id).link_state, "state", LinkState.UP.value)
+
+
+async def set_telemetry(
+    redis: Redis, robot_id: str, topic: str, msg: dict[str, Any], ros_type: str = "x/msg/Y", age_s: float = 0.0
+) -> None:
+    """Write a latest-value sample as the ROS adapter would, ``age_s`` seconds old."""
+    when = utc_now() - timedelta(seconds=age_s)
+    await redis.hset(RobotKeys.of(robot_id).telemetry_latest, topic, encode_latest(msg, ros_type, when))
