@@ -78,7 +78,7 @@ class RosbridgeLink:
         self._ros_loop: asyncio.AbstractEventLoop = self._factory.manager.loop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._status = LinkStatus.CONNECTING
-        self._up = asyncio.Event()
+        self._status_waiters: list[asyncio.Future[None]] = []
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._advertised: set[str] = set()
         """Topics advertised on the current connection (touched on roslibpy's thread only)."""
@@ -120,8 +120,13 @@ class RosbridgeLink:
     def is_up(self) -> bool:
         return self._status is LinkStatus.UP
 
-    async def wait_up(self, timeout_s: float) -> None:
-        await asyncio.wait_for(self._up.wait(), timeout_s)
+    async def wait_status(self, status: LinkStatus, timeout_s: float) -> None:
+        """Return once the link is in ``status``; TimeoutError after ``timeout_s``."""
+        async with asyncio.timeout(timeout_s):
+            while self._status is not status:
+                waiter = asyncio.get_running_loop().create_future()
+                self._status_waiters.append(waiter)
+                await waiter
 
     def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
         """``listener(status)`` runs in our event loop on every change."""
@@ -288,13 +293,14 @@ class RosbridgeLink:
             return
         if status is LinkStatus.UP:
             self.connects += 1
-            self._up.set()
-        else:
-            self._up.clear()
         log.info("robot %s: rosbridge link %s", self.robot_id, status.value)
         self._status = status
         for listener in self._listeners:
             listener(status)
+        waiters, self._status_waiters = self._status_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def _loop_call(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self._loop

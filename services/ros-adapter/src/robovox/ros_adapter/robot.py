@@ -45,6 +45,8 @@ class RobotRuntime:
             dead_letter_stream=self._keys.dead_letters,
         )
         self._link_changed = asyncio.Event()
+        self.link_up_published = asyncio.Event()
+        """Set while Redis says this robot's link is up (what the executor checks)."""
         self._link_since = utc_now()
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -105,15 +107,17 @@ class RobotRuntime:
 
     def _on_link_status(self, status: LinkStatus) -> None:
         self._link_since = utc_now()
+        if status is not LinkStatus.UP:
+            self.link_up_published.clear()
         self._link_changed.set()
 
     async def _publish_link_state(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
+            self._link_changed.clear()
             try:
                 await self._write_link_state()
             except Exception as exc:
                 log.warning("robot %s: could not publish link state: %s", self.profile.robot_id, exc)
-            self._link_changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._link_changed.wait(), self._settings.link_heartbeat_s)
 
@@ -131,3 +135,7 @@ class RobotRuntime:
             pipe.hset(self._keys.link_state, mapping=state)
             pipe.pexpire(self._keys.link_state, ttl_ms)
             await pipe.execute()
+        if state["state"] == LinkStatus.UP.value:
+            self.link_up_published.set()
+        else:
+            self.link_up_published.clear()

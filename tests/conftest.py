@@ -1,0 +1,137 @@
+"""The backbone assembled: Redis, the robot simulator over a real websocket, the
+ROS adapter (roslibpy) and the tool executor, with the test as the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from robovox.executor.service import ToolExecutor
+from robovox.executor.settings import ExecutorSettings
+from robovox.ros_adapter.service import RosAdapter
+from robovox.ros_adapter.settings import AdapterSettings
+from robovox.shared.profile import RobotProfile, load_profiles
+from robovox.shared.streams import RobotKeys
+from robovox.sim.robot import RobotSimulator
+
+REPO = Path(__file__).resolve().parents[1]
+ROBOT = "cleaner-1"
+KEYS = RobotKeys.of(ROBOT)
+
+FAST = {"block_ms": 100, "claim_idle_ms": 1000, "shutdown_grace_ms": 300}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[RobotSimulator]:
+    simulator = RobotSimulator(port=0, battery_rate_hz=20, state_rate_hz=10)
+    await simulator.start()
+    yield simulator
+    await simulator.stop()
+
+
+@pytest.fixture
+def profiles_dir(tmp_path: Path, sim: RobotSimulator) -> Path:
+    """The shipped cleaning-robot profile, pointed at this test's simulator."""
+    text = (REPO / "deploy" / "profiles" / "cleaner-1.yaml").read_text()
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    (folder / "cleaner-1.yaml").write_text(text.replace("ws://127.0.0.1:9090", sim.url))
+    return folder
+
+
+@pytest.fixture
+def profile(profiles_dir: Path) -> RobotProfile:
+    return load_profiles(profiles_dir)[ROBOT]
+
+
+async def _serve(service: Any) -> tuple[Any, asyncio.Task[None]]:
+    task = asyncio.create_task(service.run())
+    ready = asyncio.create_task(service.ready.wait())
+    await asyncio.wait([task, ready], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()
+    assert service.ready.is_set(), "service did not become ready"
+    return service, task
+
+
+@pytest.fixture
+async def adapter(redis_url: str, profiles_dir: Path) -> AsyncIterator[RosAdapter]:
+    settings = AdapterSettings(
+        redis_url=redis_url, profiles_dir=profiles_dir, reconnect_initial_s=0.1, reconnect_max_s=0.5,
+        link_heartbeat_s=0.2, **FAST,
+    )  # fmt: skip
+    service, task = await _serve(RosAdapter(settings))
+    yield service
+    service.stop()
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def executor(redis_url: str, profiles_dir: Path) -> AsyncIterator[ToolExecutor]:
+    settings = ExecutorSettings(redis_url=redis_url, profiles_dir=profiles_dir, result_grace_s=1.0, **FAST)
+    service, task = await _serve(ToolExecutor(settings))
+    yield service
+    service.stop()
+    await asyncio.wait_for(task, 10)
+
+
+async def telemetry_seen(redis: Redis, topic: str, where: str, equals: str, timeout_s: float = 10.0) -> None:
+    """Block on the telemetry stream until ``topic`` reports ``where == equals``."""
+    last = "$"
+    latest = await redis.hget(KEYS.telemetry_latest, topic)
+    if latest is not None and f'"{where}":"{equals}"' in latest.replace(" ", ""):
+        return
+    async with asyncio.timeout(timeout_s):
+        while True:
+            reply: Any = await redis.xread({KEYS.telemetry: last}, block=int(timeout_s * 1000))
+            for _stream, entries in reply or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    if fields.get("topic") == topic and fields.get(f"msg.{where}") == equals:
+                        return
+
+
+@pytest.fixture
+async def robot_online(redis: Redis, adapter: RosAdapter, executor: ToolExecutor) -> str:
+    """Every part running, the link up, the pads reported up."""
+    await asyncio.wait_for(adapter.robots[ROBOT].link_up_published.wait(), 10)
+    await telemetry_seen(redis, "/vacuum_pads/state", "data", "up")
+    return ROBOT
+
+
+@pytest.fixture
+def executor_process_env(redis_url: str, profiles_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ROBOVOX_REDIS_URL": redis_url,
+        "ROBOVOX_PROFILES_DIR": str(profiles_dir),
+        "ROBOVOX_BLOCK_MS": "100",
+        "ROBOVOX_CLAIM_IDLE_MS": "1000",
+        "ROBOVOX_LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture
+def spawn_executor(executor_process_env: dict[str, str]) -> Iterator[Any]:
+    """Start tool-executor processes; all are killed at the end of the test."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(name: str) -> subprocess.Popen[bytes]:
+        env = {**executor_process_env, "ROBOVOX_CONSUMER_NAME": name}
+        proc = subprocess.Popen([sys.executable, "-m", "robovox.executor"], env=env)
+        procs.append(proc)
+        return proc
+
+    yield spawn
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
