@@ -50,10 +50,18 @@ async def inbox_entries(redis: Redis, robot_id: str, call_id: str | None = None)
     return [e for e in entries if call_id is None or e.call_id == call_id]
 
 
-async def wait_for_output(redis: Redis, robot_id: str, call_id: str, timeout_s: float = 10.0) -> InboxEntry:
-    """Block on the inbox stream until the output for ``call_id`` arrives."""
+async def last_entry_id(redis: Redis, stream: str) -> str:
+    """The id of the newest entry of ``stream`` ("0-0" if empty), to read what comes after it."""
+    newest: Any = await redis.xrevrange(stream, count=1)
+    return str(newest[0][0]) if newest else "0-0"
+
+
+async def wait_for_output(
+    redis: Redis, robot_id: str, call_id: str, timeout_s: float = 10.0, *, after: str = "0-0"
+) -> InboxEntry:
+    """Block on the inbox stream (from entry ``after`` on) until the output for ``call_id`` arrives."""
     key = RobotKeys.of(robot_id).inbox
-    last = "0-0"
+    last = after
     end = time.monotonic() + timeout_s
     while (left := end - time.monotonic()) > 0:
         reply: Any = await redis.xread({key: last}, block=max(1, int(left * 1000)), count=100)
