@@ -83,3 +83,12 @@ def test_two_profiles_with_one_robot_id_are_refused(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text(MINIMAL)
     with pytest.raises(ProfileError, match="robot_id 'r1' is already used by"):
         load_profiles(tmp_path)
+
+
+def test_environment_fills_placeholders_and_a_missing_one_names_its_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = MINIMAL.replace("ws://127.0.0.1:9090", "${R1_BRIDGE:-ws://127.0.0.1:9090}")
+    assert parse_profile(text, "r1.yaml").rosbridge_url == "ws://127.0.0.1:9090"
+    monkeypatch.setenv("R1_BRIDGE", "ws://robot-sim:9090")
+    assert parse_profile(text, "r1.yaml").rosbridge_url == "ws://robot-sim:9090"
+    with pytest.raises(ProfileError, match=r"r1\.yaml:3: environment variable PERSONA is not set and has no default"):
+        parse_profile(MINIMAL.replace("You are a robot.", "${PERSONA}"), "r1.yaml")

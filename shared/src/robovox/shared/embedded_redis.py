@@ -67,6 +67,7 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> EmbeddedRedis:
+        self._dir.mkdir(parents=True, exist_ok=True)
         args = [
             find_redis_server(),
             "--bind", "127.0.0.1",

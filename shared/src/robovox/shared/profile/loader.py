@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,29 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_environment(text: str, source: str, environ: Mapping[str, str] | None = None) -> str:
+    """Replace ``${NAME}`` and ``${NAME:-default}`` as docker compose does; line numbers stay."""
+    env = os.environ if environ is None else environ
+    lines = []
+    for number, line in enumerate(text.split("\n"), start=1):
+
+        def value(match: re.Match[str], number: int = number) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ProfileError(f"{source}:{number}: environment variable {name} is not set and has no default")
+
+        lines.append(_ENV_REF.sub(value, line))
+    return "\n".join(lines)
+
+
 def parse_profile(text: str, source: str = "<profile>") -> RobotProfile:
+    text = expand_environment(text, source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data: Any = yaml.safe_load(text)

@@ -1,0 +1,32 @@
+"""`make demo`'s embedded default starts every part as its own process and serves calls."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_embedded_default_runs_calls_end_to_end(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "robovox.sim.embedded", "--redis-port", "0", "--sim-port", "0"]
+    command += ["--state-dir", str(tmp_path), "--call", "start_cleaning option=TurnRight"]
+    command += ["--call", "get_battery_voltage", "--call", "start_cleaning option=Sideways"]
+    run = subprocess.run(
+        command,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert any(line.startswith("RoboVox is up. Redis: redis://127.0.0.1:") for line in lines)
+    outcomes = [line for line in lines if line.startswith("[")]
+    assert outcomes[0].startswith("[succeeded, silent] start_cleaning succeeded")
+    assert outcomes[1].startswith("[succeeded, speak now] battery voltage: ")
+    assert outcomes[2] == (
+        '[rejected, speak now] Argument "option" of start_cleaning must be one of TurnLeft, TurnRight; '
+        'got "Sideways". Ask the user which one they mean.'
+    )
