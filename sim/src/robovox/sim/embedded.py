@@ -1,0 +1,169 @@
+"""RoboVox on its embedded default: one command, no Docker, nothing to configure.
+
+Starts a private Redis, the cleaning-robot simulator, and each RoboVox service
+as its own process (as on an edge box), pointed at one another. Then, on a
+terminal, a prompt sends tool calls the way the session gateway does and
+prints what the model would be told:
+
+    robovox> start_cleaning option=TurnRight
+    robovox> get_battery_voltage
+
+``--call`` runs calls without a prompt and exits (used by the tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from redis.asyncio import Redis
+
+from robovox.shared.embedded_redis import EmbeddedRedis, free_port
+from robovox.shared.profile import RobotProfile, load_profiles
+from robovox.shared.streams import RobotKeys
+from robovox.shared.testing.streams import add_tool_call, last_entry_id, wait_for_output
+
+SHIPPED_ROSBRIDGE = "ws://127.0.0.1:9090"
+SERVICES = ("robovox.ros_adapter", "robovox.executor")
+
+
+def parse_call(line: str) -> tuple[str, str]:
+    """``start_cleaning option=TurnRight`` or ``start_cleaning {"option": "TurnRight"}``."""
+    name, _, rest = line.strip().partition(" ")
+    rest = rest.strip()
+    if not rest or rest.startswith("{"):
+        return name, rest or "{}"
+    arguments: dict[str, Any] = {}
+    for pair in rest.split():
+        key, _, value = pair.partition("=")
+        try:
+            arguments[key] = json.loads(value)
+        except json.JSONDecodeError:
+            arguments[key] = value
+    return name, json.dumps(arguments)
+
+
+@contextlib.contextmanager
+def processes(commands: list[tuple[list[str], dict[str, str]]]) -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs = [subprocess.Popen(cmd, env=env) for cmd, env in commands]
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def prepare_profiles(source: Path, target: Path, rosbridge_url: str) -> dict[str, RobotProfile]:
+    """Copy the profiles, pointing the shipped simulator address at the one started here."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in [*source.glob("*.yaml"), *source.glob("*.yml")]:
+        (target / path.name).write_text(path.read_text().replace(SHIPPED_ROSBRIDGE, rosbridge_url))
+    return load_profiles(target)
+
+
+async def wait_online(redis: Redis, profile: RobotProfile, timeout_s: float = 30.0) -> None:
+    """Until every subscribed topic has reported through the adapter and the link is up."""
+    keys = RobotKeys.of(profile.robot_id)
+    waiting = {sub.topic for sub in profile.telemetry}
+    last = "0-0"
+    async with asyncio.timeout(timeout_s):
+        while waiting or await redis.hget(keys.link_state, "state") != "up":
+            reply: Any = await redis.xread({keys.telemetry: last}, block=1000)
+            for _stream, entries in reply or []:
+                last = entries[-1][0]
+                waiting -= {fields.get("topic") for _id, fields in entries}
+
+
+async def send(redis: Redis, robot_id: str, line: str) -> str:
+    name, arguments = parse_call(line)
+    position = await last_entry_id(redis, RobotKeys.of(robot_id).inbox)
+    call = await add_tool_call(redis, robot_id, name, arguments)
+    entry = await wait_for_output(redis, robot_id, call.call_id, timeout_s=90, after=position)
+    spoken = "speak now" if entry.speak else "silent"
+    return f"[{entry.outcome.value if entry.outcome else '?'}, {spoken}] {entry.text}"
+
+
+async def prompt(redis: Redis, profile: RobotProfile) -> None:
+    print(f"\nTools of {profile.robot_id}: {', '.join(t.name for t in profile.tools)}")
+    print("Type a call such as `start_cleaning option=TurnRight`; `quit` or Ctrl-D ends.\n")
+    while True:
+        line = await asyncio.to_thread(_read_line)
+        if line is None or line.strip() in ("quit", "exit"):
+            return
+        if line.strip():
+            print(await send(redis, profile.robot_id, line))
+
+
+def _read_line() -> str | None:
+    try:
+        return input("robovox> ")
+    except EOFError:
+        return None
+
+
+async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, RobotProfile], sim_port: int) -> None:
+    rosbridge_url = f"ws://127.0.0.1:{sim_port}"
+    robot = profiles[sorted(profiles)[0]]
+    with EmbeddedRedis(args.redis_port or free_port(), appendonly=True, data_dir=state_dir / "redis") as server:
+        env = {
+            **os.environ,
+            "ROBOVOX_REDIS_URL": server.url,
+            "ROBOVOX_PROFILES_DIR": str(state_dir / "profiles"),
+            "ROBOVOX_LOG_LEVEL": args.log_level,
+        }
+        sim = [sys.executable, "-m", "robovox.sim.robot", "--port", str(sim_port), "--log-level", "WARNING"]
+        commands = [(sim, env)] + [([sys.executable, "-m", module], env) for module in SERVICES]
+        with processes(commands):
+            redis = Redis.from_url(server.url, decode_responses=True)
+            try:
+                await wait_online(redis, robot)
+                print(f"RoboVox is up. Redis: {server.url}  robot simulator: {rosbridge_url}")
+                inbox = RobotKeys.of(robot.robot_id).inbox
+                print(f"Inspect the streams with: redis-cli -u {server.url} XRANGE '{inbox}' - +")
+                for line in args.call:
+                    print(await send(redis, robot.robot_id, line))
+                if args.call:
+                    return
+                if sys.stdin.isatty():
+                    await prompt(redis, robot)
+                else:
+                    await asyncio.Event().wait()  # until SIGINT / SIGTERM
+            finally:
+                await redis.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profiles", default="deploy/profiles", help="folder of robot profiles")
+    parser.add_argument("--state-dir", default=".demo", help="where the embedded Redis keeps its append-only file")
+    parser.add_argument("--redis-port", type=int, default=6399, help="0 picks a free port")
+    parser.add_argument("--sim-port", type=int, default=9090, help="0 picks a free port")
+    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--call", action="append", default=[], help="send this call, print the outcome; repeatable")
+    args = parser.parse_args()
+    state_dir = Path(args.state_dir).resolve()
+    sim_port = args.sim_port or free_port()
+    profiles = prepare_profiles(Path(args.profiles), state_dir / "profiles", f"ws://127.0.0.1:{sim_port}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(args, state_dir, profiles, sim_port))
+
+
+if __name__ == "__main__":
+    main()
