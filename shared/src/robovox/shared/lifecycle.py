@@ -1,23 +1,88 @@
-"""Running one task per robot in a service, with a readiness signal."""
+"""A RoboVox service process: one worker per robot profile, in one event loop,
+until SIGINT / SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable
-from typing import Any
+import logging
+import signal
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any, Generic, Protocol, TypeVar
+
+from redis.asyncio import Redis
+
+from robovox.shared.logs import configure_logging
+from robovox.shared.profile import RobotProfile, load_profiles
+from robovox.shared.redis_client import connect_redis
+from robovox.shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
 
 
-async def run_until_stopped(
-    runs: Iterable[Coroutine[Any, Any, None]], readiness: Iterable[asyncio.Event], ready: asyncio.Event
-) -> None:
-    """Run every robot's coroutine; set ``ready`` once every readiness event is set.
-    A robot task that fails early ends the wait and raises."""
-    tasks = [asyncio.create_task(run) for run in runs]
-    all_ready: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*(event.wait() for event in readiness)))
-    watched: list[asyncio.Future[Any]] = [all_ready, *tasks]
-    done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
-    if all_ready in done:
-        ready.set()
-    else:
-        all_ready.cancel()
-    await asyncio.gather(*tasks)
+class RobotWorker(Protocol):
+    """What a service runs per robot."""
+
+    @property
+    def ready(self) -> asyncio.Event: ...
+
+    async def run(self, stopping: asyncio.Event) -> None: ...
+
+
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+WorkerT = TypeVar("WorkerT", bound=RobotWorker)
+
+
+class RobotService(ABC, Generic[SettingsT, WorkerT]):
+    name: str
+
+    def __init__(self, settings: SettingsT, profiles: dict[str, RobotProfile] | None = None) -> None:
+        self.settings = settings
+        self.profiles = profiles if profiles is not None else load_profiles(settings.profiles_dir)
+        self.stopping = asyncio.Event()
+        self.ready = asyncio.Event()
+        """Set once every robot's worker is ready."""
+        self.robots: dict[str, WorkerT] = {}
+
+    @abstractmethod
+    def make_worker(self, redis: Redis, profile: RobotProfile) -> WorkerT: ...
+
+    async def prepare(self) -> None:
+        """Process-wide set-up before the workers start."""
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self) -> None:
+        await self.prepare()
+        redis = connect_redis(self.settings)
+        try:
+            self.robots = {rid: self.make_worker(redis, p) for rid, p in self.profiles.items()}
+            log.info("%s serving %s", self.name, ", ".join(sorted(self.robots)))
+            tasks = [asyncio.create_task(robot.run(self.stopping)) for robot in self.robots.values()]
+            all_ready: asyncio.Future[Any] = asyncio.ensure_future(
+                asyncio.gather(*(robot.ready.wait() for robot in self.robots.values()))
+            )
+            watched: list[asyncio.Future[Any]] = [all_ready, *tasks]
+            done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            if all_ready in done:
+                self.ready.set()
+            else:
+                all_ready.cancel()
+            await asyncio.gather(*tasks)
+        finally:
+            await redis.aclose()
+
+
+def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], settings: SettingsT) -> None:
+    """The body of every service's ``__main__``."""
+
+    async def serve() -> None:
+        service = make(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, service.stop)
+        await service.run()
+
+    configure_logging(settings.log_level, getattr(make, "name", "robovox"))
+    asyncio.run(serve())

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
 from robovox.ros_adapter.service import RosAdapter
 from robovox.ros_adapter.settings import AdapterSettings
-from robovox.shared.logs import configure_logging
-
-
-async def _main() -> None:
-    settings = AdapterSettings()
-    configure_logging(settings.log_level, "ros-adapter")
-    adapter = RosAdapter(settings)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, adapter.stop)
-    await adapter.run()
+from robovox.shared.lifecycle import run_service
 
 
 def main() -> None:
-    asyncio.run(_main())
+    run_service(RosAdapter, AdapterSettings())
 
 
 if __name__ == "__main__":

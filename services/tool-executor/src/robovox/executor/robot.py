@@ -83,6 +83,10 @@ class RobotCalls:
             on_dead_letter=self._answer_dead_letter,
         )
 
+    @property
+    def ready(self) -> asyncio.Event:
+        return self.consumer.ready
+
     async def run(self, stopping: asyncio.Event) -> None:
         listener = asyncio.create_task(self.results.run(stopping))
         consumer = asyncio.create_task(self.consumer.run())
