@@ -100,3 +100,19 @@ async def test_reconnect_backoff_is_bounded(link: RosbridgeLink, sim: RobotSimul
     started = time.monotonic()
     await link.wait_status(LinkStatus.UP, 5)
     assert time.monotonic() - started < 1.0
+
+
+async def test_half_open_link_is_found_dead_by_pings(sim: RobotSimulator) -> None:
+    configure_reconnect(5.0, 5.0)  # no reconnect during the test: it is about detection
+    link = RosbridgeLink("r1", "127.0.0.1", sim.port, ping_interval_s=0.3, ping_timeout_s=0.5)
+    link.start()
+    try:
+        await link.wait_status(LinkStatus.UP, 10)
+        sim.freeze_connections()
+        started = time.monotonic()
+        await link.wait_status(LinkStatus.DOWN, 5)
+        assert time.monotonic() - started < 1.5
+        with pytest.raises(CommandNotSent, match="link is down"):
+            await link.call_service("/robot_navigator/stop", TRIGGER, {}, deadline=time.time() + 5, timeout_s=1)
+    finally:
+        await link.close()

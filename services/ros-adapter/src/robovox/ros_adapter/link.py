@@ -71,10 +71,23 @@ def configure_reconnect(initial_delay_s: float, max_delay_s: float) -> None:
 
 
 class RosbridgeLink:
-    def __init__(self, robot_id: str, host: str, port: int, *, is_secure: bool = False) -> None:
+    def __init__(
+        self,
+        robot_id: str,
+        host: str,
+        port: int,
+        *,
+        is_secure: bool = False,
+        ping_interval_s: float = 1.0,
+        ping_timeout_s: float = 2.0,
+    ) -> None:
         self.robot_id = robot_id
         self._ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
         self._factory: Any = self._ros.factory
+        # A partition that leaves TCP half-open would otherwise look "up" for
+        # minutes, and commands would sit in the socket buffer until the network
+        # heals. Websocket pings find it within interval + timeout and drop it.
+        self._factory.setProtocolOptions(autoPingInterval=ping_interval_s, autoPingTimeout=ping_timeout_s)
         self._ros_loop: asyncio.AbstractEventLoop = self._factory.manager.loop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._status = LinkStatus.CONNECTING

@@ -35,7 +35,14 @@ class RobotRuntime:
         self._keys = RobotKeys.of(profile.robot_id)
         self._records = CallRecords(redis)
         host, port = profile.rosbridge_host_port
-        self.link = RosbridgeLink(profile.robot_id, host, port, is_secure=profile.rosbridge_url.startswith("wss"))
+        self.link = RosbridgeLink(
+            profile.robot_id,
+            host,
+            port,
+            is_secure=profile.rosbridge_url.startswith("wss"),
+            ping_interval_s=settings.link_ping_interval_s,
+            ping_timeout_s=settings.link_ping_timeout_s,
+        )
         self.telemetry = TelemetryRecorder(redis, profile.robot_id, settings.telemetry_maxlen)
         self.consumer = StreamConsumer(
             redis,
@@ -48,6 +55,10 @@ class RobotRuntime:
         self.link_up_published = asyncio.Event()
         """Set while Redis says this robot's link is up (what the executor checks)."""
         self._link_since = utc_now()
+
+    @property
+    def ready(self) -> asyncio.Event:
+        return self.consumer.ready
 
     async def run(self, stopping: asyncio.Event) -> None:
         self.link.on_status(self._on_link_status)

@@ -15,4 +15,10 @@ class AdapterSettings(ServiceSettings):
     link_heartbeat_s: float = Field(
         default=1.0, gt=0, description="How often the adapter refreshes each robot's link state in Redis."
     )
+    link_ping_interval_s: float = Field(
+        default=1.0, gt=0, description="Websocket ping interval on each rosbridge link."
+    )
+    link_ping_timeout_s: float = Field(
+        default=2.0, gt=0, description="A link whose ping is unanswered this long is dropped as dead."
+    )
     telemetry_maxlen: int = Field(default=100_000, ge=100, description="Approximate MAXLEN of telemetry streams.")
