@@ -41,7 +41,7 @@ class ServiceSettings(BaseSettings):
         default=1000,
         ge=10,
         le=60_000,
-        description="XREADGROUP BLOCK time; also bounds how long a clean shutdown waits.",
+        description="XREADGROUP BLOCK time; the Redis socket timeout is kept 5 s above it.",
     )
     claim_idle_ms: int = Field(
         default=15_000,
@@ -59,7 +59,7 @@ class ServiceSettings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _socket_timeout_above_block(self) -> ServiceSettings:
+    def _block_below_claim_idle(self) -> ServiceSettings:
         if self.block_ms >= self.claim_idle_ms:
             raise ValueError("ROBOVOX_BLOCK_MS must be below ROBOVOX_CLAIM_IDLE_MS")
         return self
