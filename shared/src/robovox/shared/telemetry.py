@@ -27,6 +27,15 @@ class LatestSample:
         return (utc_now() - self.received_at).total_seconds()
 
 
+def staleness(sample: LatestSample | None, max_age_s: float) -> str | None:
+    """Why ``sample`` cannot be trusted (missing, or older than ``max_age_s``), or None if it can."""
+    if sample is None:
+        return "no reading has arrived yet"
+    if sample.age_s > max_age_s:
+        return f"the last reading is {sample.age_s:.0f} s old"
+    return None
+
+
 def encode_latest(msg: dict[str, Any], ros_type: str, received_at: datetime) -> str:
     return json.dumps({"msg": msg, "type": ros_type, "received_at": format_time(received_at)}, separators=(",", ":"))
 

@@ -7,7 +7,7 @@ from typing import Final
 
 from robovox.executor.verdict import Rejection
 from robovox.shared.messages import CommandResult, CommandStatus, InboxEntry, InboxKind, Outcome, ToolCall
-from robovox.shared.profile import RobotProfile, Tool
+from robovox.shared.profile import CallService, RobotProfile, SendActionGoal, Tool
 
 SOURCE: Final = "tool-executor"
 FAILURE_INSTRUCTIONS: Final = (
@@ -54,8 +54,13 @@ def answered(call: ToolCall, text: str) -> InboxEntry:
     return _output(call, text, Outcome.SUCCEEDED, speak=True, instructions=QUERY_INSTRUCTIONS)
 
 
+def _reply_binding(tool: Tool | None) -> CallService | SendActionGoal | None:
+    """The binding whose reply carries success and message fields, if the tool has one."""
+    return (tool.ros.call_service or tool.ros.send_action_goal) if tool else None
+
+
 def _robot_message(tool: Tool | None, result: CommandResult) -> str:
-    binding = tool.ros.call_service or tool.ros.send_action_goal if tool else None
+    binding = _reply_binding(tool)
     field = binding.message_field if binding else "message"
     if not field:
         return ""
@@ -63,7 +68,7 @@ def _robot_message(tool: Tool | None, result: CommandResult) -> str:
 
 
 def _reported_failure(tool: Tool | None, result: CommandResult) -> bool:
-    binding = tool.ros.call_service or tool.ros.send_action_goal if tool else None
+    binding = _reply_binding(tool)
     field = binding.success_field if binding else None
     return field is not None and result.values_object().get(field) is False
 

@@ -16,7 +16,7 @@ from robovox.shared.messages import LinkState, ToolCall
 from robovox.shared.profile import Precondition, RobotProfile, Tool
 from robovox.shared.profile.mapping import MISSING, read_field
 from robovox.shared.streams import RobotKeys
-from robovox.shared.telemetry import LatestSample, read_latest
+from robovox.shared.telemetry import read_latest, staleness
 
 
 def check_deadline(call: ToolCall) -> Rejection | None:
@@ -55,21 +55,13 @@ def _holds(rule: Precondition, value: Any) -> bool:
     return not (rule.below is not None and not (isinstance(value, int | float) and value < rule.below))
 
 
-def _stale(sample: LatestSample | None, max_age_s: float) -> str | None:
-    if sample is None:
-        return "no reading has arrived yet"
-    if sample.age_s > max_age_s:
-        return f"the last reading is {sample.age_s:.0f} s old"
-    return None
-
-
 async def check_preconditions(redis: Redis, keys: RobotKeys, tool: Tool) -> Rejection | None:
     if not tool.preconditions:
         return None
     latest = await read_latest(redis, keys, sorted({p.topic for p in tool.preconditions}))
     for rule in tool.preconditions:
         sample = latest.get(rule.topic)
-        stale = _stale(sample, rule.max_age_s)
+        stale = staleness(sample, rule.max_age_s)
         value = read_field(sample.msg, rule.field) if sample is not None else MISSING
         if stale is None and value is MISSING:
             stale = f"its messages have no field {rule.field!r}"

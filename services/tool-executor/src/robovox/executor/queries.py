@@ -10,7 +10,7 @@ from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.profile import ReadTelemetry, Tool
 from robovox.shared.profile.mapping import MISSING, fill_template, read_field
 from robovox.shared.streams import RobotKeys
-from robovox.shared.telemetry import read_latest
+from robovox.shared.telemetry import read_latest, staleness
 
 
 def _spoken(value: Any) -> str:
@@ -26,8 +26,8 @@ async def answer_query(redis: Redis, keys: RobotKeys, tool: Tool, arguments: dic
     assert binding is not None
     field = str(fill_template(binding.field, arguments))
     sample = (await read_latest(redis, keys, [binding.topic])).get(binding.topic)
-    if sample is None or sample.age_s > binding.max_age_s:
-        why = "no reading has arrived yet" if sample is None else f"the last reading is {sample.age_s:.0f} s old"
+    why = staleness(sample, binding.max_age_s)
+    if why is not None or sample is None:
         return Rejection(
             RejectionReason.TELEMETRY_UNAVAILABLE,
             f"I cannot read {binding.label or field} right now: {why} on {binding.topic}. "
