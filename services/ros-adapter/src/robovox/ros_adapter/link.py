@@ -84,10 +84,10 @@ class RosbridgeLink:
         self.robot_id = robot_id
         self._ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
         self._factory: Any = self._ros.factory
-        # A partition that leaves TCP half-open would otherwise look "up" for
-        # minutes, and commands would sit in the socket buffer until the network
-        # heals. Websocket pings find it within interval + timeout and drop it.
-        self._factory.setProtocolOptions(autoPingInterval=ping_interval_s, autoPingTimeout=ping_timeout_s)
+        self._ping_interval_s = ping_interval_s
+        self._ping_timeout_s = ping_timeout_s
+        self._pongs: dict[bytes, asyncio.Future[None]] = {}
+        self._watchdog: asyncio.Task[None] | None = None
         self._ros_loop: asyncio.AbstractEventLoop = self._factory.manager.loop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._status = LinkStatus.CONNECTING
@@ -107,9 +107,13 @@ class RosbridgeLink:
         self._factory.on("ready", self._on_ready_thread)
         self._factory.on("close", self._on_close_thread)
         self._ros.connect()
+        self._watchdog = asyncio.create_task(self._watch_liveness(), name=f"{self.robot_id}-liveness")
 
     async def close(self) -> None:
         self._set_status(LinkStatus.CLOSED)
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
         for topic in self._topics:
             topic.unsubscribe()
         done = asyncio.get_running_loop().create_future()
@@ -239,6 +243,56 @@ class RosbridgeLink:
             proto.send_ros_message(roslibpy.Message({"op": "publish", "topic": topic, "msg": msg}))
 
         await self._send_now(send, deadline)
+
+    # -- liveness -----------------------------------------------------------------
+
+    async def _watch_liveness(self) -> None:
+        """Ping the live link; drop it if no pong comes back within the timeout.
+
+        A partition that leaves TCP half-open would otherwise look "up" for
+        minutes while commands wait in the socket buffer to run when the network
+        heals. The timing is ours: autobahn's own auto-ping runs on txaio's
+        batched timer, which floors deadlines to whole seconds and was seen not
+        to fire at all on some connections."""
+        assert self._loop is not None
+        while self._status is not LinkStatus.CLOSED:
+            await asyncio.sleep(self._ping_interval_s)
+            if self._status is not LinkStatus.UP:
+                continue
+            token = f"robovox-{next(_ids)}".encode()
+            pong: asyncio.Future[None] = self._loop.create_future()
+            self._pongs[token] = pong
+            try:
+                self._ros_loop.call_soon_threadsafe(self._send_ping, token)
+                await asyncio.wait_for(pong, self._ping_timeout_s)
+            except TimeoutError:
+                if self._status is LinkStatus.UP:
+                    log.warning("robot %s: no pong within %g s; dropping the link", self.robot_id, self._ping_timeout_s)
+                    self._ros_loop.call_soon_threadsafe(self._drop_connection)
+            finally:
+                self._pongs.pop(token, None)
+
+    def _send_ping(self, token: bytes) -> None:
+        """On roslibpy's thread."""
+        proto = self._factory._proto
+        if proto is None:
+            return
+        proto.onPong = self._on_pong_thread
+        proto.sendPing(token)
+
+    def _on_pong_thread(self, payload: bytes) -> None:
+        self._loop_call(self._settle_pong, payload)
+
+    def _settle_pong(self, payload: bytes) -> None:
+        pong = self._pongs.get(payload)
+        if pong is not None and not pong.done():
+            pong.set_result(None)
+
+    def _drop_connection(self) -> None:
+        """On roslibpy's thread: abort the socket; roslibpy then reports the close and reconnects."""
+        proto = self._factory._proto
+        if proto is not None:
+            proto.dropConnection(abort=True)
 
     # -- internals -------------------------------------------------------------
 
