@@ -36,6 +36,8 @@ class MaxLen:
     INBOX: Final = 10_000
     TELEMETRY: Final = 100_000
     DEAD_LETTERS: Final = 10_000
+    EVENTS: Final = 20_000
+    CONVERSATION: Final = 2_000
 
 
 CALL_RECORD_TTL_S: Final = 24 * 3600
@@ -92,6 +94,16 @@ class RobotKeys:
         return self._key("telemetry")
 
     @property
+    def events(self) -> str:
+        """Every Realtime event of the robot's sessions but audio deltas, both directions (gateway -> people)."""
+        return self._key("events")
+
+    @property
+    def conversation(self) -> str:
+        """The conversation as items (messages, function calls, outputs), replayed into a new session."""
+        return self._key("conversation")
+
+    @property
     def dead_letters(self) -> str:
         """Entries of this robot's streams that could not be handled, with the reason."""
         return self._key("dead_letters")
@@ -106,6 +118,11 @@ class RobotKeys:
     def link_state(self) -> str:
         """Hash: the ROS adapter's view of the rosbridge link; expires when the adapter stops refreshing it."""
         return self._key("link")
+
+    @property
+    def session(self) -> str:
+        """Hash: the robot's Realtime session as the gateway holding it sees it (state, ids, rate limits)."""
+        return self._key("session")
 
     def call_record(self, call_id: str) -> str:
         """Hash: the life of one call_id (state, command, result); guards against double execution."""

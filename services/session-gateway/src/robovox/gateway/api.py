@@ -1,0 +1,185 @@
+"""The gateway's HTTP API: robots and their sessions, session control, text chat.
+
+Every route but ``/health`` needs ``Authorization: Bearer <ROBOVOX_API_TOKEN>``.
+Errors are ``{"error": {"code": ..., "message": ...}}`` with the matching status.
+Text sent to a robot goes through its inbox stream like every other thing the
+model is told, so it is ordered with results and alerts and can be inspected.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from redis.asyncio import Redis
+from starlette.exceptions import HTTPException
+
+from robovox.gateway.robot import RobotSession
+from robovox.shared.messages import InboxEntry, InboxKind
+from robovox.shared.session import SessionState
+from robovox.shared.streams import MaxLen, RobotKeys
+
+
+class RateLimitOut(BaseModel):
+    name: str
+    limit: int | None
+    remaining: int | None
+    reset_seconds: float | None
+
+
+class RobotOut(BaseModel):
+    robot_id: str
+    display_name: str
+    state: SessionState
+    since: datetime
+    session_id: str | None
+    provider_call_id: str | None
+    conversation_id: str | None
+    started_at: datetime | None
+    recycle_at: datetime | None
+    sessions_opened: int
+    rate_limits: list[RateLimitOut]
+    rate_limits_at: datetime | None
+    last_error: str | None
+
+
+class RestartIn(BaseModel):
+    fresh: bool = False
+    """Start a new conversation instead of continuing the current one."""
+
+
+class MessageIn(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    speak: bool = True
+    """Ask the robot to answer (as in the prototype's text chat)."""
+
+
+class MessageOut(BaseModel):
+    robot_id: str
+    inbox_entry_id: str
+    state: SessionState
+
+
+class Health(BaseModel):
+    status: str
+    robots: int
+    live: int
+
+
+def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+class ApiError(HTTPException):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(status, message)
+        self.code = code
+
+
+def robot_out(robot: RobotSession) -> RobotOut:
+    info = robot.info()
+    limits = robot.current.rate_limits.values() if robot.current else []
+    return RobotOut(
+        robot_id=info.robot_id,
+        display_name=robot.ctx.profile.display_name or info.robot_id,
+        state=info.state,
+        since=info.since,
+        session_id=info.session_id,
+        provider_call_id=info.provider_call_id,
+        conversation_id=info.conversation_id,
+        started_at=info.started_at,
+        recycle_at=info.recycle_at,
+        sessions_opened=info.sessions_opened,
+        rate_limits=[RateLimitOut(**limit.model_dump()) for limit in limits],
+        rate_limits_at=info.rate_limits_at,
+        last_error=info.last_error,
+    )
+
+
+def create_api(robots: Mapping[str, RobotSession], redis: Redis, token: str) -> FastAPI:
+    app = FastAPI(title="RoboVox session gateway", version="0.1.0")
+    bearer = HTTPBearer(auto_error=False)
+
+    def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
+        given = credentials.credentials if credentials else ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise ApiError(401, "unauthorized", "a valid bearer token is required")
+
+    def robot(robot_id: str) -> RobotSession:
+        found = robots.get(robot_id)
+        if found is None:
+            raise ApiError(404, "unknown_robot", f"no robot {robot_id!r} on this gateway")
+        return found
+
+    Auth = Depends(authorized)
+    Robot = Annotated[RobotSession, Depends(robot)]
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return _error(exc.status_code, exc.code, str(exc.detail), headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}" for err in exc.errors()
+        )
+        return _error(422, "invalid_request", problems)
+
+    @app.get("/health")
+    async def health() -> Health:
+        live = sum(1 for r in robots.values() if r.state is SessionState.LIVE)
+        return Health(status="ok", robots=len(robots), live=live)
+
+    @app.get("/v1/robots", dependencies=[Auth])
+    async def list_robots() -> list[RobotOut]:
+        return [robot_out(r) for _, r in sorted(robots.items())]
+
+    @app.get("/v1/robots/{robot_id}", dependencies=[Auth])
+    async def get_robot(found: Robot) -> RobotOut:
+        return robot_out(found)
+
+    @app.post("/v1/robots/{robot_id}/session/start", status_code=202, dependencies=[Auth])
+    async def start_session(found: Robot) -> RobotOut:
+        found.start()
+        return robot_out(found)
+
+    @app.post("/v1/robots/{robot_id}/session/stop", status_code=202, dependencies=[Auth])
+    async def stop_session(found: Robot) -> RobotOut:
+        found.stop()
+        return robot_out(found)
+
+    @app.post("/v1/robots/{robot_id}/session/restart", status_code=202, dependencies=[Auth])
+    async def restart_session(found: Robot, body: RestartIn | None = None) -> RobotOut:
+        found.restart(fresh=body.fresh if body else False)
+        return robot_out(found)
+
+    @app.post("/v1/robots/{robot_id}/messages", status_code=202, dependencies=[Auth])
+    async def send_message(found: Robot, body: MessageIn) -> MessageOut:
+        if found.state is SessionState.STOPPED:
+            raise ApiError(409, "session_stopped", "the robot's session is stopped; start it first")
+        entry = InboxEntry(
+            kind=InboxKind.USER_MESSAGE,
+            robot_id=found.ctx.robot_id,
+            text=body.text,
+            speak=body.speak,
+            source="operator:api",
+        )
+        fields: Any = entry.to_fields()
+        entry_id = await redis.xadd(
+            RobotKeys.of(found.ctx.robot_id).inbox, fields, maxlen=MaxLen.INBOX, approximate=True
+        )
+        return MessageOut(robot_id=found.ctx.robot_id, inbox_entry_id=str(entry_id), state=found.state)
+
+    return app

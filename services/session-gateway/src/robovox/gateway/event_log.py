@@ -1,0 +1,85 @@
+"""Realtime events into each robot's ``events`` stream, off the hot path.
+
+Events are queued without waiting and written by one task in pipelined
+batches, so a burst of transcript deltas from fifty robots costs a few round
+trips, and the data channel callbacks never wait on Redis. Audio deltas are
+left out. When Redis is down the oldest queued events are dropped (the log is
+for inspection; nothing depends on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Final, Literal
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from robovox.shared.session import RealtimeEventEntry
+from robovox.shared.streams import MaxLen, RobotKeys
+
+log = logging.getLogger(__name__)
+
+NOT_LOGGED: Final = frozenset({"response.output_audio.delta", "input_audio_buffer.append"})
+QUEUE_LIMIT: Final = 10_000
+BATCH: Final = 500
+
+
+class EventLog:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._queue: asyncio.Queue[tuple[str, dict[str, str]]] = asyncio.Queue(QUEUE_LIMIT)
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def add(
+        self,
+        robot_id: str,
+        direction: Literal["server", "client"],
+        event: dict[str, Any],
+        raw: str = "",
+        session_id: str | None = None,
+    ) -> None:
+        if event.get("type") in NOT_LOGGED:
+            return
+        entry = RealtimeEventEntry.of(robot_id, direction, event, raw)
+        if session_id:
+            entry = entry.model_copy(update={"session_id": session_id})
+        if self._queue.full():
+            self._queue.get_nowait()
+            self.dropped += 1
+        self._queue.put_nowait((RobotKeys.of(robot_id).events, entry.to_fields()))
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._write())
+
+    async def stop(self) -> None:
+        """Write what is queued (briefly), then stop."""
+        if self._task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), 2.0)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for stream, fields in batch:
+                        pipe.xadd(stream, fields, maxlen=MaxLen.EVENTS, approximate=True)  # type: ignore[arg-type]
+                    await pipe.execute()
+            except (RedisError, OSError) as exc:
+                self.dropped += len(batch)
+                log.warning("events stream write failed (%s); %d events dropped", exc, len(batch))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()

@@ -1,0 +1,154 @@
+"""One WebRTC peer connection to the Realtime API: an audio track each way and
+the ``oai-events`` data channel.
+
+The outgoing audio track sends only when there is something to send (a
+microphone relay, later): an idle robot costs no encoder time. Incoming audio
+is read and dropped until something plays it; an unread track would grow
+aiortc's buffers without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fractions
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+from av import AudioFrame
+
+from robovox.gateway.signaling import CallAnswer, RealtimeSignaling
+from robovox.shared.webrtc import rtc_configuration
+
+log = logging.getLogger(__name__)
+
+EVENTS_CHANNEL = "oai-events"
+SAMPLE_RATE = 48_000
+
+
+class AudioOutbox(MediaStreamTrack):
+    """Audio for the model; ``recv`` waits until a frame is queued."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._frames: asyncio.Queue[AudioFrame] = asyncio.Queue(maxsize=50)
+        self._pts = 0
+
+    def put(self, frame: AudioFrame) -> None:
+        """Queue a frame; the oldest is dropped when the model falls a second behind."""
+        if self._frames.full():
+            self._frames.get_nowait()
+        self._frames.put_nowait(frame)
+
+    async def recv(self) -> AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        frame = await self._frames.get()
+        frame.pts = self._pts
+        frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
+        self._pts += frame.samples
+        return frame
+
+
+class PeerClosed(Exception):
+    """The peer connection or its data channel is gone."""
+
+
+class RealtimePeer:
+    """Open with ``open()``; events arrive through ``on_message``; ``closed`` is set
+    when the connection fails or ends, with ``close_reason``."""
+
+    def __init__(self, on_message: Callable[[str], None], stun_urls: list[str]) -> None:
+        self._on_message = on_message
+        self._pc = RTCPeerConnection(rtc_configuration(stun_urls))
+        self.audio_out = AudioOutbox()
+        self._pc.addTrack(self.audio_out)
+        self._channel: RTCDataChannel = self._pc.createDataChannel(EVENTS_CHANNEL)
+        self._channel_open = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.close_reason = ""
+        self.call_id = ""
+        self.audio_frames_received = 0
+        self._drains: set[asyncio.Task[None]] = set()
+        self._wire()
+
+    def _wire(self) -> None:
+        channel = self._channel
+
+        @channel.on("open")
+        def _open() -> None:
+            self._channel_open.set()
+
+        @channel.on("message")
+        def _message(message: str | bytes) -> None:
+            self._on_message(message if isinstance(message, str) else message.decode())
+
+        @channel.on("close")
+        def _close() -> None:
+            self._mark_closed("data channel closed")
+
+        @self._pc.on("connectionstatechange")
+        def _state() -> None:
+            if self._pc.connectionState in ("failed", "closed"):
+                self._mark_closed(f"connection {self._pc.connectionState}")
+
+        @self._pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            if track.kind == "audio":
+                task = asyncio.create_task(self._drain(track))
+                self._drains.add(task)
+                task.add_done_callback(self._drains.discard)
+
+    def _mark_closed(self, reason: str) -> None:
+        if not self.closed.is_set():
+            self.close_reason = reason
+            self.closed.set()
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+                self.audio_frames_received += 1
+
+    async def open(self, signaling: RealtimeSignaling, session: dict[str, Any], timeout_s: float) -> CallAnswer:
+        """Offer, post it, apply the answer, and wait for the data channel to open."""
+        async with asyncio.timeout(timeout_s):
+            await self._pc.setLocalDescription(await self._pc.createOffer())
+            answer = await signaling.start_call(self._pc.localDescription.sdp, session)
+            self.call_id = answer.call_id
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+            opened = asyncio.ensure_future(self._channel_open.wait())
+            ended = asyncio.ensure_future(self.closed.wait())
+            await asyncio.wait([opened, ended], return_when=asyncio.FIRST_COMPLETED)
+            opened.cancel()
+            ended.cancel()
+            if not self._channel_open.is_set():
+                raise PeerClosed(self.close_reason)
+        return answer
+
+    @property
+    def is_open(self) -> bool:
+        return self._channel.readyState == "open" and not self.closed.is_set()
+
+    def send(self, event: dict[str, Any]) -> str:
+        """Send a client event; returns its JSON text. Raises PeerClosed when the channel is gone."""
+        if not self.is_open:
+            raise PeerClosed(self.close_reason or "data channel not open")
+        text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        self._channel.send(text)
+        return text
+
+    async def close(self) -> None:
+        self._mark_closed(self.close_reason or "closed by the gateway")
+        self.audio_out.stop()
+        await self._pc.close()
+        for task in list(self._drains):
+            task.cancel()
+        if self._drains:
+            await asyncio.wait(list(self._drains), timeout=1.0)

@@ -1,0 +1,107 @@
+"""The session gateway process: a RobotSession per robot profile and the HTTP
+API, in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from redis.asyncio import Redis
+
+from robovox.gateway.api import create_api
+from robovox.gateway.conversation import ConversationLog
+from robovox.gateway.dispatch import CallPublisher
+from robovox.gateway.event_log import EventLog
+from robovox.gateway.robot import RobotSession
+from robovox.gateway.session import RobotContext
+from robovox.gateway.settings import GatewaySettings
+from robovox.gateway.signaling import RealtimeSignaling
+from robovox.shared.lifecycle import RobotService
+from robovox.shared.profile import RobotProfile
+from robovox.shared.redis_client import connect_redis
+from robovox.shared.streams import Group
+from robovox.shared.webrtc import restrict_ice_host_addresses
+
+log = logging.getLogger(__name__)
+
+
+class _ApiServer(uvicorn.Server):
+    """Uvicorn inside the service's loop: the service owns SIGINT / SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class SessionGateway(RobotService[GatewaySettings, RobotSession]):
+    name = "session-gateway"
+
+    def __init__(self, settings: GatewaySettings, profiles: dict[str, RobotProfile] | None = None) -> None:
+        super().__init__(settings, profiles)
+        self._signaling: RealtimeSignaling | None = None
+        self._event_log: EventLog | None = None
+        self.api_port: int | None = None
+        """The port the API listens on, once it does."""
+        self.api_started = asyncio.Event()
+
+    async def prepare(self) -> None:
+        restrict_ice_host_addresses(self.settings.ice_host_addresses)
+        self._signaling = RealtimeSignaling(self.settings)
+
+    def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotSession:
+        assert self._signaling is not None
+        if self._event_log is None:
+            self._event_log = EventLog(redis)
+            self._event_log.start()
+        ctx = RobotContext(
+            profile=profile,
+            settings=self.settings,
+            signaling=self._signaling,
+            calls=CallPublisher(redis, profile.robot_id, profile.tool_call_timeout_s),
+            conversation=ConversationLog(redis, profile.robot_id),
+            events=self._event_log,
+        )
+        consumer = self.settings.consumer_config(self.name, Group.SESSION_GATEWAY)
+        return RobotSession(redis, ctx, consumer, consumer.consumer)
+
+    async def run(self) -> None:
+        api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
+        try:
+            await super().run()
+        finally:
+            if api is not None:
+                api.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await api
+            if self._event_log is not None:
+                await self._event_log.stop()
+            if self._signaling is not None:
+                await self._signaling.aclose()
+
+    async def _serve_api(self) -> None:
+        redis = connect_redis(self.settings)
+        app = create_api(self.robots, redis, self.settings.api_token.get_secret_value())
+        config = uvicorn.Config(
+            app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"
+        )
+        server = _ApiServer(config)
+        family = socket.AF_INET6 if ":" in self.settings.api_host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.settings.api_host, self.settings.api_port))
+        self.api_port = sock.getsockname()[1]
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        log.info("API on http://%s:%d", self.settings.api_host, self.api_port)
+        self.api_started.set()
+        try:
+            await serving
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(serving), 5)
+            sock.close()
+            await redis.aclose()

@@ -1,0 +1,301 @@
+"""One Realtime session of one robot: the peer, its response sequencer, and what
+the server's events mean for the robot.
+
+- A completed function call (``response.output_item.done``, or in the output
+  of a completed ``response.done``) is published once per call_id.
+- Inbox entries become conversation items, then a response when asked.
+- ``session_expired`` ends the session; the robot's supervisor replaces it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from redis.exceptions import RedisError
+
+from robovox.gateway.conversation import ConversationLog
+from robovox.gateway.dispatch import CallPublisher
+from robovox.gateway.event_log import EventLog
+from robovox.gateway.events import (
+    ErrorEvent,
+    OutputItem,
+    OutputItemDone,
+    RateLimit,
+    RateLimitsUpdated,
+    ResponseEvent,
+    SessionCreated,
+    TranscriptionCompleted,
+)
+from robovox.gateway.peer import RealtimePeer
+from robovox.gateway.sequencer import ResponseRequest, ResponseSequencer, new_event_id
+from robovox.gateway.session_config import session_config
+from robovox.gateway.settings import GatewaySettings
+from robovox.gateway.signaling import RealtimeSignaling
+from robovox.shared.entry import utc_now
+from robovox.shared.messages import InboxEntry, InboxKind, Urgency
+from robovox.shared.profile import RobotProfile
+from robovox.shared.session import ConversationItem, ItemKind
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRED = "session_expired"
+
+
+@dataclass(frozen=True, slots=True)
+class RobotContext:
+    """What every session of one robot shares."""
+
+    profile: RobotProfile
+    settings: GatewaySettings
+    signaling: RealtimeSignaling
+    calls: CallPublisher
+    conversation: ConversationLog
+    events: EventLog
+
+    @property
+    def robot_id(self) -> str:
+        return self.profile.robot_id
+
+
+class RealtimeSession:
+    def __init__(self, ctx: RobotContext, conversation_id: str) -> None:
+        self.ctx = ctx
+        self.conversation_id = conversation_id
+        self.peer = RealtimePeer(self._on_message, ctx.settings.stun_urls)
+        self.sequencer = ResponseSequencer(self.send, ctx.profile.persona(), ctx.settings.response_timeout_s)
+        self.session_id: str | None = None
+        self.started_at = time.monotonic()
+        self.started_wall = utc_now()
+        self.rate_limits: dict[str, RateLimit] = {}
+        self.rate_limits_at = utc_now()
+        self.created = asyncio.Event()
+        self.expired = asyncio.Event()
+        self.last_activity = time.monotonic()
+        self.last_error: str | None = None
+        self.known_calls: set[str] = set()
+        """Call ids in this session's conversation: an output may only refer to one of them."""
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "session.created": self._session_created,
+            "response.created": self._response_created,
+            "response.output_item.done": self._output_item_done,
+            "response.done": self._response_done,
+            "rate_limits.updated": self._rate_limits_updated,
+            "error": self._error,
+            "conversation.item.input_audio_transcription.completed": self._user_transcript,
+            "input_audio_buffer.speech_started": self._activity,
+        }
+
+    @property
+    def call_id(self) -> str:
+        return self.peer.call_id
+
+    @property
+    def ended(self) -> bool:
+        return self.peer.closed.is_set() or self.expired.is_set()
+
+    async def wait_ended(self) -> str:
+        """Wait until the session can no longer be used; returns why."""
+        _done, pending = await asyncio.wait(
+            [asyncio.ensure_future(self.peer.closed.wait()), asyncio.ensure_future(self.expired.wait())],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        for task in pending:
+            task.cancel()
+        return SESSION_EXPIRED if self.expired.is_set() else self.peer.close_reason
+
+    async def open(self) -> None:
+        settings = self.ctx.settings
+        config = session_config(self.ctx.profile, settings)
+        await self.peer.open(self.ctx.signaling, config, settings.connect_timeout_s)
+        async with asyncio.timeout(settings.connect_timeout_s):
+            await self.created.wait()
+        self.started_at = time.monotonic()
+        self.started_wall = utc_now()
+
+    async def close(self) -> None:
+        call_id = self.call_id
+        await self.peer.close()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=2.0)
+        if call_id and not self.expired.is_set():
+            await self.ctx.signaling.hang_up(call_id)
+
+    # Client events
+    def send(self, event: dict[str, Any]) -> str:
+        event.setdefault("event_id", new_event_id())
+        text = self.peer.send(event)
+        self.ctx.events.add(self.ctx.robot_id, "client", event, text, self.session_id)
+        return str(event["event_id"])
+
+    def replay(self, items: Iterable[ConversationItem]) -> int:
+        """Give this session earlier items of its conversation; nothing is executed again."""
+        count = 0
+        for item in items:
+            if item.kind is ItemKind.FUNCTION_CALL_OUTPUT and item.call_id not in self.known_calls:
+                continue
+            if item.kind is ItemKind.FUNCTION_CALL and item.call_id:
+                self.known_calls.add(item.call_id)
+            self.send({"type": "conversation.item.create", "item": item.realtime_item()})
+            count += 1
+        return count
+
+    async def deliver(self, entry: InboxEntry) -> None:
+        """Put an inbox entry into the conversation, and ask for a response if it says so."""
+        self.last_activity = time.monotonic()
+        urgent = entry.urgency is Urgency.URGENT
+        if urgent:
+            self.sequencer.preempt()
+        item = self._item_for(entry)
+        self.send({"type": "conversation.item.create", "item": item.realtime_item()})
+        if entry.speak:
+            self.sequencer.request(ResponseRequest(entry.instructions, urgent=urgent, source=entry.source))
+        await self.ctx.conversation.append(item)
+
+    def _item_for(self, entry: InboxEntry) -> ConversationItem:
+        kind = {
+            InboxKind.FUNCTION_CALL_OUTPUT: ItemKind.FUNCTION_CALL_OUTPUT,
+            InboxKind.SYSTEM_MESSAGE: ItemKind.SYSTEM_MESSAGE,
+            InboxKind.USER_MESSAGE: ItemKind.USER_MESSAGE,
+        }[entry.kind]
+        text = entry.text
+        if kind is ItemKind.FUNCTION_CALL_OUTPUT and entry.call_id not in self.known_calls:
+            # The call belongs to an earlier conversation (the session was stopped and
+            # started afresh): an output would be refused, a notice is not.
+            kind = ItemKind.SYSTEM_MESSAGE
+            text = f"Result of an earlier request ({entry.tool or 'a tool'}): {entry.text}"
+        return ConversationItem(
+            conversation_id=self.conversation_id,
+            robot_id=self.ctx.robot_id,
+            kind=kind,
+            text=text,
+            call_id=entry.call_id if kind is ItemKind.FUNCTION_CALL_OUTPUT else None,
+            source=entry.source,
+            session_id=self.session_id,
+        )
+
+    # Server events
+    def _on_message(self, raw: str) -> None:
+        try:
+            event = json.loads(raw)
+        except json.JSONDecodeError:
+            log.warning("%s: data channel message is not JSON: %.200s", self.ctx.robot_id, raw)
+            return
+        if not isinstance(event, dict):
+            return
+        self.ctx.events.add(self.ctx.robot_id, "server", event, raw, self.session_id)
+        handler = self._handlers.get(str(event.get("type")))
+        if handler is None:
+            return
+        try:
+            handler(event)
+        except ValidationError as exc:
+            log.warning("%s: unexpected %s event: %s", self.ctx.robot_id, event.get("type"), exc.errors()[:3])
+
+    def _session_created(self, event: dict[str, Any]) -> None:
+        self.session_id = parse(SessionCreated, event).session.id
+        self.created.set()
+
+    def _activity(self, _event: dict[str, Any]) -> None:
+        self.last_activity = time.monotonic()
+
+    def _response_created(self, event: dict[str, Any]) -> None:
+        response = parse(ResponseEvent, event).response
+        self.last_activity = time.monotonic()
+        self.sequencer.on_response_created(response.id, response.metadata)
+
+    def _output_item_done(self, event: dict[str, Any]) -> None:
+        item = parse(OutputItemDone, event).item
+        if item.is_completed_function_call:
+            self._publish(item)
+
+    def _response_done(self, event: dict[str, Any]) -> None:
+        response = parse(ResponseEvent, event).response
+        if response.status == "completed":
+            for item in response.output:
+                if item.is_completed_function_call:
+                    self._publish(item)
+        for item in response.output:
+            if item.type == "message" and item.text:
+                self._log_item(ItemKind.ASSISTANT_MESSAGE, item.text, "model")
+        self.sequencer.on_response_done(response.id)
+
+    def _rate_limits_updated(self, event: dict[str, Any]) -> None:
+        for limit in parse(RateLimitsUpdated, event).rate_limits:
+            self.rate_limits[limit.name] = limit
+        self.rate_limits_at = utc_now()
+
+    def _error(self, event: dict[str, Any]) -> None:
+        error = parse(ErrorEvent, event).error
+        if self.sequencer.on_error(error.code, error.event_id):
+            return
+        self.last_error = f"{error.code or error.type}: {error.message}"
+        if error.code == SESSION_EXPIRED:
+            log.info("%s: session %s expired: %s", self.ctx.robot_id, self.session_id, error.message)
+            self.expired.set()
+            return
+        log.warning("%s: Realtime error for event %s: %s", self.ctx.robot_id, error.event_id, self.last_error)
+
+    def _user_transcript(self, event: dict[str, Any]) -> None:
+        transcript = parse(TranscriptionCompleted, event).transcript.strip()
+        if transcript:
+            self.last_activity = time.monotonic()
+            self._log_item(ItemKind.USER_MESSAGE, transcript, "speech")
+
+    # Effects
+    def _publish(self, item: OutputItem) -> None:
+        assert item.call_id and item.name
+        if item.call_id in self.known_calls:
+            return
+        self.known_calls.add(item.call_id)
+        self._spawn(self._publish_until_deadline(item.call_id, item.name, item.arguments or ""))
+
+    async def _publish_until_deadline(self, call_id: str, name: str, arguments: str) -> None:
+        """Publishing is idempotent, so a Redis hiccup is retried until the call could no longer start."""
+        give_up = time.monotonic() + self.ctx.profile.tool_call_timeout_s
+        delay = 0.05
+        while True:
+            try:
+                await self.ctx.calls.publish(call_id, name, arguments, self.session_id or "", self.conversation_id)
+                return
+            except (RedisError, OSError) as exc:
+                if time.monotonic() + delay > give_up:
+                    log.error("%s: call %s (%s) lost: Redis unreachable (%s)", self.ctx.robot_id, call_id, name, exc)
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def _log_item(self, kind: ItemKind, text: str, source: str) -> None:
+        item = ConversationItem(
+            conversation_id=self.conversation_id,
+            robot_id=self.ctx.robot_id,
+            kind=kind,
+            text=text,
+            source=source,
+            session_id=self.session_id,
+        )
+        self._spawn(self.ctx.conversation.append(item))
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("%s: writing to Redis failed: %r", self.ctx.robot_id, exc)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse(model: type[ModelT], event: dict[str, Any]) -> ModelT:
+    return model.model_validate(event)

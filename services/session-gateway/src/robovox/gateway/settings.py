@@ -1,0 +1,126 @@
+"""Session gateway settings (``ROBOVOX_*``; see the README's table)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from robovox.shared.settings import ServiceSettings
+from robovox.shared.webrtc import check_ip_addresses
+
+
+class Provider(StrEnum):
+    OPENAI = "openai"
+    AZURE = "azure"
+
+
+class Signaling(StrEnum):
+    CALLS = "calls"
+    """One step: the offer and the session config to ``/realtime/calls`` with the API key."""
+    CLIENT_SECRET = "client_secret"
+    """Two steps: an ephemeral key from ``/realtime/client_secrets``, then the raw SDP offer with it."""
+
+
+def _comma_list(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class GatewaySettings(ServiceSettings):
+    openai_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="API key for the Realtime API (OpenAI or Azure). Held by the gateway only, never logged.",
+    )
+    realtime_base_url: str = Field(
+        default="https://api.openai.com/v1",
+        description="Base URL of the Realtime API; Azure: `https://<resource>.openai.azure.com/openai/v1`.",
+    )
+    realtime_provider: Provider = Field(
+        default=Provider.OPENAI,
+        description="`openai` or `azure` (Azure sends the key as `api-key` and always uses `client_secret`).",
+    )
+    realtime_signaling: Signaling = Field(
+        default=Signaling.CALLS,
+        description="`calls` (one multipart POST with the API key) or `client_secret` (ephemeral key, raw SDP).",
+    )
+    realtime_model: str = Field(
+        default="gpt-realtime", description="Model (Azure: deployment name) for every robot's session."
+    )
+    transcription_model: str = Field(
+        default="gpt-4o-mini-transcribe",
+        description="Model transcribing what people say, for the conversation log (empty: off).",
+    )
+    ice_host_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated IPs offered as ICE host candidates (empty: every interface but loopback). "
+        "`127.0.0.1` keeps media on loopback.",
+    )
+    stun_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated STUN servers (`stun:host:port`); none by default."
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address the gateway's HTTP API listens on.")
+    api_port: int = Field(default=8700, ge=0, le=65535, description="Port of the gateway's HTTP API (0: any free).")
+    api_token: SecretStr = Field(
+        default=SecretStr(""), description="Bearer token the HTTP API requires (required unless the API is off)."
+    )
+    api_enabled: bool = Field(default=True, description="Serve the HTTP API.")
+    autostart: bool = Field(default=True, description="Open every robot's session at start-up.")
+    session_max_s: float = Field(
+        default=55 * 60,
+        gt=0,
+        description="Recycle a session after this long, before the provider's cap (60 minutes).",
+    )
+    recycle_quiet_wait_s: float = Field(
+        default=20.0, ge=0, description="At recycle time, how long to wait for the robot to finish speaking."
+    )
+    idle_close_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="Close a session after this long without activity (0: never); reopened on demand.",
+    )
+    connect_timeout_s: float = Field(
+        default=15.0, gt=0, description="Time allowed to open a session (signaling, ICE, DTLS, data channel)."
+    )
+    session_retry_initial_s: float = Field(
+        default=0.5, gt=0, description="First wait before reopening a failed session."
+    )
+    session_retry_max_s: float = Field(
+        default=30.0, gt=0, description="Longest wait between attempts to reopen a failed session."
+    )
+    replay_max_items: int = Field(
+        default=200, ge=0, description="Most recent conversation items given to a new session of the same conversation."
+    )
+    response_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="A response with no `response.done` after this long is taken as finished (lost event).",
+    )
+
+    @field_validator("ice_host_addresses", mode="before")
+    @classmethod
+    def _ips(cls, value: object) -> object:
+        listed = _comma_list(value)
+        return check_ip_addresses(listed) if isinstance(listed, list) else listed
+
+    @field_validator("stun_urls", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> object:
+        return _comma_list(value)
+
+    @model_validator(mode="after")
+    def _api_needs_token(self) -> GatewaySettings:
+        if self.api_enabled and not self.api_token.get_secret_value():
+            raise ValueError(
+                "ROBOVOX_API_TOKEN must be set while the HTTP API is on (or set ROBOVOX_API_ENABLED=false)"
+            )
+        if self.session_retry_initial_s > self.session_retry_max_s:
+            raise ValueError("ROBOVOX_SESSION_RETRY_INITIAL_S must not exceed ROBOVOX_SESSION_RETRY_MAX_S")
+        return self
+
+    @property
+    def signaling(self) -> Signaling:
+        return Signaling.CLIENT_SECRET if self.realtime_provider is Provider.AZURE else self.realtime_signaling
