@@ -11,15 +11,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from redis.asyncio import Redis
 
 from robovox.executor.service import ToolExecutor
 from robovox.executor.settings import ExecutorSettings
+from robovox.gateway.service import SessionGateway
+from robovox.gateway.settings import GatewaySettings
 from robovox.ros_adapter.service import RosAdapter
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.streams import RobotKeys
+from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,3 +139,61 @@ def spawn_executor(executor_process_env: dict[str, str]) -> Iterator[Any]:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+
+
+# The session gateway, talking to the Realtime emulator over WebRTC on loopback.
+
+API_KEY = "sk-test-never-leaves-the-gateway-4242"
+API_TOKEN = "test-api-token"
+LOOPBACK_ONLY = ["127.0.0.1"]
+
+
+@pytest.fixture
+def emulator_options() -> dict[str, Any]:
+    """Override in a test module to change the emulator (``max_session_s``, ``seconds_per_word`` ...)."""
+    return {}
+
+
+@pytest.fixture
+async def emulator(emulator_options: dict[str, Any]) -> AsyncIterator[RealtimeEmulator]:
+    emu = RealtimeEmulator(api_key=API_KEY, ice_host_addresses=LOOPBACK_ONLY, **emulator_options)
+    await emu.start()
+    yield emu
+    await emu.stop()
+    assert emu.validation_errors == [], "the gateway sent events the real API would refuse"
+
+
+def gateway_settings(redis_url: str, profiles_dir: Path, base_url: str, **overrides: Any) -> GatewaySettings:
+    options: dict[str, Any] = {
+        "redis_url": redis_url, "profiles_dir": profiles_dir, "openai_api_key": API_KEY,
+        "realtime_base_url": base_url, "ice_host_addresses": LOOPBACK_ONLY, "api_token": API_TOKEN,
+        "api_port": 0, "session_retry_initial_s": 0.1, "session_retry_max_s": 1.0, "connect_timeout_s": 10.0,
+        **FAST, **overrides,
+    }  # fmt: skip
+    return GatewaySettings(**options)
+
+
+@pytest.fixture
+def gateway_overrides() -> dict[str, Any]:
+    """Override in a test module to change the gateway's settings."""
+    return {}
+
+
+@pytest.fixture
+async def gateway(
+    redis_url: str, profiles_dir: Path, emulator: RealtimeEmulator, gateway_overrides: dict[str, Any]
+) -> AsyncIterator[SessionGateway]:
+    settings = gateway_settings(redis_url, profiles_dir, emulator.base_url, **gateway_overrides)
+    service, task = await _serve(SessionGateway(settings))
+    await asyncio.wait_for(service.api_started.wait(), 5)
+    yield service
+    service.stop()
+    await asyncio.wait_for(task, 15)
+
+
+@pytest.fixture
+async def api(gateway: SessionGateway) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(
+        base_url=f"http://127.0.0.1:{gateway.api_port}", headers={"Authorization": f"Bearer {API_TOKEN}"}
+    ) as client:
+        yield client

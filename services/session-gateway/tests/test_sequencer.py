@@ -150,7 +150,7 @@ async def test_a_lost_response_done_is_given_up_after_the_timeout() -> None:
 
 
 async def test_pending_requests_move_to_the_next_session() -> None:
-    seq, wire = make()
+    seq, _wire = make()
     seq.request(ResponseRequest("Sent."))
     seq.request(ResponseRequest("Queued."))
     pending = seq.take_pending()

@@ -6,8 +6,8 @@ Text sent to a robot goes through its inbox stream like every other thing the
 model is told, so it is ordered with results and alerts and can be inspected.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: FastAPI must see the route
+# annotations as objects, and the dependencies are local to ``create_api``.
 import hmac
 from collections.abc import Mapping
 from datetime import datetime

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import secrets
 import time
@@ -73,7 +74,7 @@ class RobotSession:
         self._consumer = StreamConsumer(
             redis,
             [self._keys.inbox],
-            ConsumerConfig(**{**consumer.__dict__, "max_in_flight": 1}),
+            dataclasses.replace(consumer, max_in_flight=1),
             self._on_inbox,
             dead_letter_stream=self._keys.dead_letters,
         )

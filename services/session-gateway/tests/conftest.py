@@ -1,0 +1,45 @@
+"""Gateway test helpers: the cleaning robot's profile and a session context on the test's Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from robovox.gateway.conversation import ConversationLog
+from robovox.gateway.dispatch import CallPublisher
+from robovox.gateway.event_log import EventLog
+from robovox.gateway.session import RobotContext
+from robovox.gateway.settings import GatewaySettings
+from robovox.gateway.signaling import RealtimeSignaling
+from robovox.shared.profile import RobotProfile, load_profiles
+
+PROFILES = Path(__file__).resolve().parents[3] / "deploy" / "profiles"
+
+
+@pytest.fixture
+def profile() -> RobotProfile:
+    return load_profiles(PROFILES)["cleaner-1"]
+
+
+@pytest.fixture
+async def context(redis: Redis, profile: RobotProfile) -> AsyncIterator[RobotContext]:
+    settings = GatewaySettings(
+        redis_url="redis://unused", openai_api_key="sk-unit", realtime_base_url="http://127.0.0.1:9/v1",
+        api_enabled=False,
+    )  # fmt: skip
+    signaling = RealtimeSignaling(settings)
+    events = EventLog(redis)
+    events.start()
+    yield RobotContext(
+        profile=profile,
+        settings=settings,
+        signaling=signaling,
+        calls=CallPublisher(redis, profile.robot_id, profile.tool_call_timeout_s),
+        conversation=ConversationLog(redis, profile.robot_id),
+        events=events,
+    )
+    await events.stop()
+    await signaling.aclose()
