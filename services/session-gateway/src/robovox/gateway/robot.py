@@ -121,8 +121,10 @@ class RobotSession:
             if self._restart is not None:
                 await self._handle_restart()
             if not self._wanted:
-                await self._close_current()
-                self._set_state(SessionState.IDLE if self._idle else SessionState.STOPPED)
+                closed_state = SessionState.IDLE if self._idle else SessionState.STOPPED
+                if self.current is not None:
+                    await self._retire(self.current, closed_state)
+                self._set_state(closed_state)
                 if not self._idle:
                     self.conversation_id = None
                 await self._wait_for_wake(stopping, INFO_REFRESH_S)
