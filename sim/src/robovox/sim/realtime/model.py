@@ -1,0 +1,130 @@
+"""The deterministic model: what a response does, decided from the latest conversation item.
+
+- A user message naming a tool (or the tool's keywords) -> a call of that tool, its
+  arguments read off the text with the tool's JSON schema (enum values, numbers).
+- Anything else -> a short reply echoing what it answers.
+
+Names are matched normalised: lowercase, letters and digits only, so "start cleaning,
+turn right" contains tool ``start_cleaning`` and enum value ``TurnRight``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+GREETING = "Hello, how can I help?"
+_GENERIC_VERBS = {"get", "set", "read", "query", "fetch", "check", "do", "run", "call"}
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str | None = None  # sent verbatim when given (test hook)
+
+    @property
+    def arguments_json(self) -> str:
+        return self.raw_arguments if self.raw_arguments is not None else json.dumps(self.arguments)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+
+
+Decision = FunctionCall | Reply
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def item_text(item: dict[str, Any]) -> str:
+    """The words of a message item (text parts and audio transcripts), or a function output."""
+    if item.get("type") == "function_call_output":
+        return str(item.get("output", ""))
+    parts = []
+    for part in item.get("content") or []:
+        for key in ("text", "transcript"):
+            value = part.get(key)
+            if isinstance(value, str) and value:
+                parts.append(value)
+    return " ".join(parts)
+
+
+def decide(context: list[dict[str, Any]], tools: list[dict[str, Any]], tool_choice: Any = "auto") -> Decision:
+    latest = context[-1] if context else None
+    if latest is None:
+        return Reply(GREETING)
+    kind, role, text = latest.get("type"), latest.get("role"), item_text(latest)
+    if kind == "function_call_output":
+        return Reply(f"Done: {text}")
+    if kind == "message" and role == "system":
+        return Reply(f"Noted: {text}")
+    if kind == "message" and role == "user":
+        call = _tool_call(text, _callable_tools(tools, tool_choice), tool_choice)
+        return call if call is not None else Reply(f"You said: {text}" if text else GREETING)
+    return Reply(GREETING)
+
+
+def _callable_tools(tools: list[dict[str, Any]], tool_choice: Any) -> list[dict[str, Any]]:
+    functions = [t for t in tools if t.get("type", "function") == "function" and isinstance(t.get("name"), str)]
+    if tool_choice == "none":
+        return []
+    if isinstance(tool_choice, dict) and tool_choice.get("type") == "function":
+        return [t for t in functions if t["name"] == tool_choice.get("name")]
+    return functions
+
+
+def _tool_call(text: str, tools: list[dict[str, Any]], tool_choice: Any) -> FunctionCall | None:
+    said = normalise(text)
+    best: tuple[int, int, dict[str, Any], str] | None = None
+    for tool in tools:
+        for rank, phrase in enumerate((normalise(tool["name"]), _keywords(tool["name"]))):
+            if phrase and phrase in said:
+                score = (1 - rank, len(phrase), tool, phrase)
+                if best is None or score[:2] > best[:2]:
+                    best = score
+                break
+    if best is None:
+        forced = tool_choice == "required" or isinstance(tool_choice, dict)
+        if not (forced and tools):
+            return None
+        tool, rest = tools[0], said
+    else:
+        tool, rest = best[2], said.replace(best[3], " ", 1)
+    return FunctionCall(tool["name"], arguments_from(text, rest, tool.get("parameters")))
+
+
+def _keywords(name: str) -> str:
+    """``get_battery_voltage`` -> ``"batteryvoltage"``: the name without a generic leading verb."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])", name) if w]
+    if len(words) > 1 and words[0].lower() in _GENERIC_VERBS:
+        return normalise("".join(words[1:]))
+    return ""
+
+
+def arguments_from(text: str, said: str, schema: Any) -> dict[str, Any]:
+    """Arguments the text supplies for a JSON schema: enum values named in ``said`` (the
+    normalised text without the tool's name), numbers from ``text`` in order."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return {}
+    arguments: dict[str, Any] = {}
+    numbers = iter(_NUMBER.findall(text))
+    for name, spec in properties.items():
+        if not isinstance(spec, dict):
+            continue
+        if isinstance(spec.get("enum"), list):
+            named = [v for v in spec["enum"] if normalise(str(v)) and normalise(str(v)) in said]
+            if named:
+                arguments[name] = max(named, key=lambda v: len(normalise(str(v))))
+        elif spec.get("type") in ("number", "integer"):
+            number = next(numbers, None)
+            if number is not None:
+                arguments[name] = int(float(number)) if spec["type"] == "integer" else float(number)
+    return arguments
