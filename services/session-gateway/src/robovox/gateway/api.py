@@ -9,7 +9,7 @@ model is told, so it is ordered with results and alerts and can be inspected.
 # No ``from __future__ import annotations`` here: FastAPI must see the route
 # annotations as objects, and the dependencies are local to ``create_api``.
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 
 from robovox.gateway.robot import RobotSession
+from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind
 from robovox.shared.session import SessionState
 from robovox.shared.streams import MaxLen, RobotKeys
@@ -73,6 +74,20 @@ class Health(BaseModel):
     live: int
 
 
+class Stats(BaseModel):
+    robots: int
+    live: int
+    loop_lag_p50_ms: float
+    loop_lag_p99_ms: float
+    loop_lag_max_ms: float
+    loop_lag_samples: int
+    dispatch_p50_ms: float
+    dispatch_p99_ms: float
+    dispatch_samples: int
+    """Function calls timed from their arrival on the data channel to their entry in Redis."""
+    events_dropped: int
+
+
 def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
@@ -103,7 +118,14 @@ def robot_out(robot: RobotSession) -> RobotOut:
     )
 
 
-def create_api(robots: Mapping[str, RobotSession], redis: Redis, token: str) -> FastAPI:
+def create_api(
+    robots: Mapping[str, RobotSession],
+    redis: Redis,
+    token: str,
+    loop_lag: LoopLagMonitor,
+    dispatch_ms: RecentSamples,
+    events_dropped: Callable[[], int],
+) -> FastAPI:
     app = FastAPI(title="RoboVox session gateway", version="0.1.0")
     bearer = HTTPBearer(auto_error=False)
 
@@ -141,6 +163,26 @@ def create_api(robots: Mapping[str, RobotSession], redis: Redis, token: str) -> 
     async def health() -> Health:
         live = sum(1 for r in robots.values() if r.state is SessionState.LIVE)
         return Health(status="ok", robots=len(robots), live=live)
+
+    @app.get("/v1/stats", dependencies=[Auth])
+    async def stats(reset: bool = False) -> Stats:
+        """Process figures; ``reset=true`` starts new windows after reading these."""
+        result = Stats(
+            robots=len(robots),
+            live=sum(1 for r in robots.values() if r.state is SessionState.LIVE),
+            loop_lag_p50_ms=loop_lag.percentile(0.5),
+            loop_lag_p99_ms=loop_lag.percentile(0.99),
+            loop_lag_max_ms=loop_lag.percentile(1.0),
+            loop_lag_samples=loop_lag.count,
+            dispatch_p50_ms=dispatch_ms.percentile(0.5),
+            dispatch_p99_ms=dispatch_ms.percentile(0.99),
+            dispatch_samples=dispatch_ms.count,
+            events_dropped=events_dropped(),
+        )
+        if reset:
+            loop_lag.reset()
+            dispatch_ms.reset()
+        return result
 
     @app.get("/v1/robots", dependencies=[Auth])
     async def list_robots() -> list[RobotOut]:

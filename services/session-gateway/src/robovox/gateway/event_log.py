@@ -1,9 +1,11 @@
 """Realtime events into each robot's ``events`` stream, off the hot path.
 
-Events are queued without waiting and written by one task in pipelined
-batches, so a burst of transcript deltas from fifty robots costs a few round
-trips, and the data channel callbacks never wait on Redis. Audio deltas are
-left out. When Redis is down the oldest queued events are dropped (the log is
+Events are queued as they came (no parsing, no model building: the data
+channel's receive path runs the gateway's handler before it acknowledges the
+packet, so every microsecond spent there delays the provider's next packet)
+and turned into entries and written by one task in pipelined batches, so a
+burst of transcript deltas from fifty robots costs a few round trips. Audio
+deltas are left out. When Redis is down the oldest queued events are dropped (the log is
 for inspection; nothing depends on it).
 """
 
@@ -12,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Literal
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from robovox.shared.entry import utc_now
 from robovox.shared.session import RealtimeEventEntry
 from robovox.shared.streams import MaxLen, RobotKeys
 
@@ -27,10 +32,25 @@ QUEUE_LIMIT: Final = 10_000
 BATCH: Final = 500
 
 
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    robot_id: str
+    direction: Literal["server", "client"]
+    event: dict[str, Any]
+    raw: str
+    session_id: str | None
+    at: datetime
+
+    def entry(self) -> tuple[str, dict[str, str]]:
+        entry = RealtimeEventEntry.of(self.robot_id, self.direction, self.event, self.raw)
+        entry = entry.model_copy(update={"session_id": self.session_id, "at": self.at})
+        return RobotKeys.of(self.robot_id).events, entry.to_fields()
+
+
 class EventLog:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._queue: asyncio.Queue[tuple[str, dict[str, str]]] = asyncio.Queue(QUEUE_LIMIT)
+        self._queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_LIMIT)
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
 
@@ -44,13 +64,11 @@ class EventLog:
     ) -> None:
         if event.get("type") in NOT_LOGGED:
             return
-        entry = RealtimeEventEntry.of(robot_id, direction, event, raw)
-        if session_id:
-            entry = entry.model_copy(update={"session_id": session_id})
         if self._queue.full():
             self._queue.get_nowait()
+            self._queue.task_done()
             self.dropped += 1
-        self._queue.put_nowait((RobotKeys.of(robot_id).events, entry.to_fields()))
+        self._queue.put_nowait(_Queued(robot_id, direction, event, raw, session_id, utc_now()))
 
     def start(self) -> None:
         if self._task is None:
@@ -74,7 +92,8 @@ class EventLog:
                 batch.append(self._queue.get_nowait())
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
-                    for stream, fields in batch:
+                    for queued in batch:
+                        stream, fields = queued.entry()
                         pipe.xadd(stream, fields, maxlen=MaxLen.EVENTS, approximate=True)  # type: ignore[arg-type]
                     await pipe.execute()
             except (RedisError, OSError) as exc:

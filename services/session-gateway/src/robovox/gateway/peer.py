@@ -2,9 +2,15 @@
 the ``oai-events`` data channel.
 
 The outgoing audio track sends only when there is something to send (a
-microphone relay, later): an idle robot costs no encoder time. Incoming audio
-is read and dropped until something plays it; an unread track would grow
-aiortc's buffers without bound.
+microphone relay, later): an idle robot costs no encoder time.
+
+The model's audio is dropped as RTP, before aiortc's jitter buffer and Opus
+decoder, until something listens (``listen(True)``; operators and robot
+speakers come with the console). aiortc decodes every received track in a
+thread of its own and hands each 20 ms frame to the event loop: fifty voices
+nobody hears cost a core and tens of milliseconds of loop lag. Decoded frames
+that are produced are always read; an unread track grows aiortc's buffers
+without bound.
 """
 
 from __future__ import annotations
@@ -75,6 +81,7 @@ class RealtimePeer:
         self.close_reason = ""
         self.call_id = ""
         self.audio_frames_received = 0
+        self.listening = False
         self._drains: set[asyncio.Task[None]] = set()
         self._wire()
 
@@ -123,6 +130,7 @@ class RealtimePeer:
             answer = await signaling.start_call(self._pc.localDescription.sdp, session)
             self.call_id = answer.call_id
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
+            self.listen(self.listening)
             opened = asyncio.ensure_future(self._channel_open.wait())
             ended = asyncio.ensure_future(self.closed.wait())
             await asyncio.wait([opened, ended], return_when=asyncio.FIRST_COMPLETED)
@@ -131,6 +139,15 @@ class RealtimePeer:
             if not self._channel_open.is_set():
                 raise PeerClosed(self.close_reason)
         return answer
+
+    def listen(self, on: bool) -> None:
+        """Decode the model's audio (on), or drop its packets unread (off)."""
+        self.listening = on
+        for receiver in self._pc.getReceivers():
+            if receiver.track is not None and receiver.track.kind == "audio":
+                # aiortc's own switch for a receiver the local side does not want (as for
+                # "sendonly"): packets are dropped before the jitter buffer and the decoder.
+                receiver._enabled = on
 
     @property
     def is_open(self) -> bool:

@@ -21,6 +21,7 @@ from robovox.gateway.session import RobotContext
 from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.lifecycle import RobotService
+from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.profile import RobotProfile
 from robovox.shared.redis_client import connect_redis
 from robovox.shared.streams import Group
@@ -47,6 +48,8 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
         self.api_port: int | None = None
         """The port the API listens on, once it does."""
         self.api_started = asyncio.Event()
+        self.loop_lag = LoopLagMonitor()
+        self.dispatch_ms = RecentSamples()
 
     async def prepare(self) -> None:
         restrict_ice_host_addresses(self.settings.ice_host_addresses)
@@ -64,15 +67,18 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
             calls=CallPublisher(redis, profile.robot_id, profile.tool_call_timeout_s),
             conversation=ConversationLog(redis, profile.robot_id),
             events=self._event_log,
+            dispatch_ms=self.dispatch_ms,
         )
         consumer = self.settings.consumer_config(self.name, Group.SESSION_GATEWAY)
         return RobotSession(redis, ctx, consumer, consumer.consumer)
 
     async def run(self) -> None:
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
+        lag = asyncio.create_task(self.loop_lag.run(self.stopping))
         try:
             await super().run()
         finally:
+            await lag
             if api is not None:
                 api.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -84,7 +90,14 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
 
     async def _serve_api(self) -> None:
         redis = connect_redis(self.settings)
-        app = create_api(self.robots, redis, self.settings.api_token.get_secret_value())
+        app = create_api(
+            self.robots,
+            redis,
+            self.settings.api_token.get_secret_value(),
+            self.loop_lag,
+            self.dispatch_ms,
+            lambda: self._event_log.dropped if self._event_log else 0,
+        )
         config = uvicorn.Config(
             app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"
         )

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -39,6 +39,7 @@ from robovox.gateway.session_config import session_config
 from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.entry import utc_now
+from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
 from robovox.shared.profile import RobotProfile
 from robovox.shared.session import ConversationItem, ItemKind
@@ -58,6 +59,8 @@ class RobotContext:
     calls: CallPublisher
     conversation: ConversationLog
     events: EventLog
+    dispatch_ms: RecentSamples = field(default_factory=RecentSamples)
+    """Each function call, from its arrival on the data channel to its entry in Redis."""
 
     @property
     def robot_id(self) -> str:
@@ -82,6 +85,8 @@ class RealtimeSession:
         self.known_calls: set[str] = set()
         """Call ids in this session's conversation: an output may only refer to one of them."""
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._received_at = time.perf_counter()
+        """When the event being handled came off the data channel."""
         self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "session.created": self._session_created,
             "response.created": self._response_created,
@@ -183,6 +188,7 @@ class RealtimeSession:
 
     # Server events
     def _on_message(self, raw: str) -> None:
+        self._received_at = time.perf_counter()
         try:
             event = json.loads(raw)
         except json.JSONDecodeError:
@@ -255,15 +261,17 @@ class RealtimeSession:
         if item.call_id in self.known_calls:
             return
         self.known_calls.add(item.call_id)
-        self._spawn(self._publish_until_deadline(item.call_id, item.name, item.arguments or ""))
+        work = self._publish_until_deadline(item.call_id, item.name, item.arguments or "", self._received_at)
+        self._spawn(work)
 
-    async def _publish_until_deadline(self, call_id: str, name: str, arguments: str) -> None:
+    async def _publish_until_deadline(self, call_id: str, name: str, arguments: str, received_at: float) -> None:
         """Publishing is idempotent, so a Redis hiccup is retried until the call could no longer start."""
         give_up = time.monotonic() + self.ctx.profile.tool_call_timeout_s
         delay = 0.05
         while True:
             try:
                 await self.ctx.calls.publish(call_id, name, arguments, self.session_id or "", self.conversation_id)
+                self.ctx.dispatch_ms.add((time.perf_counter() - received_at) * 1000)
                 return
             except (RedisError, OSError) as exc:
                 if time.monotonic() + delay > give_up:

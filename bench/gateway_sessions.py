@@ -1,0 +1,268 @@
+"""What a session gateway costs per robot, and how fast it dispatches calls.
+
+For N = 1, 10 and 50 robots: a gateway process (as on an edge box) holds one
+Realtime session per robot over WebRTC with the emulator (in this process,
+loopback only, the model's voice streaming as with the real API). The
+emulator's model completes function calls round-robin across the sessions at
+a steady rate (``--rate``, calls per second across all robots; 20/s is a busy
+floor: fifty robots each told to do something every 2.5 s).
+
+Dispatch is the gateway's own figure (``/v1/stats``): from the moment the data
+channel hands it the completed call (``response.output_item.done``) to the
+moment Redis has the ToolCall entry. End to end is timed from outside: from
+the emulator handing the event to its side of the channel (before SCTP
+queueing, DTLS and UDP on loopback) to this process reading the entry from
+the robot's tool-call stream (XREAD BLOCK, in a process also running fifty
+emulated voices).
+
+Over the same window: the gateway's CPU (percent of one core), its RSS per
+session (above the same gateway with no session open), and its event-loop lag
+p99 (the gateway's own monitor, ``/v1/stats``).
+
+On a machine with two or more cores the edge box and the provider are kept
+apart as they are in production: the gateway and Redis share the first core,
+this process (the emulated provider and the timing reader) gets the others.
+Without that split fifty emulated voices starve the gateway of CPU, and the
+figures measure the emulator.
+
+    python bench/gateway_sessions.py [--sizes 1,10,50] [--calls 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import yaml
+from redis.asyncio import Redis
+
+from robovox.shared.embedded_redis import EmbeddedRedis, free_port
+from robovox.shared.streams import RobotKeys
+from robovox.sim.realtime import RealtimeEmulator
+
+REPO = Path(__file__).resolve().parents[1]
+API_KEY = "sk-bench-" + secrets.token_hex(8)
+TOKEN = secrets.token_hex(8)
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") / 1024
+CORES = sorted(os.sched_getaffinity(0))
+EDGE_CORES = set(CORES[:1]) if len(CORES) > 1 else set(CORES)
+PROVIDER_CORES = set(CORES[1:]) if len(CORES) > 1 else set(CORES)
+
+
+def pin(pid: int | None, cores: set[int]) -> None:
+    if pid is not None:
+        os.sched_setaffinity(pid, cores)
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
+
+
+def write_profiles(folder: Path, count: int) -> list[str]:
+    profile = yaml.safe_load((REPO / "deploy" / "profiles" / "cleaner-1.yaml").read_text())
+    robots = [f"robot-{n:03d}" for n in range(count)]
+    for robot_id in robots:
+        (folder / f"{robot_id}.yaml").write_text(
+            yaml.safe_dump({**profile, "robot_id": robot_id, "rosbridge_url": "ws://127.0.0.1:9"})
+        )
+    return robots
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE_KB / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+class Gateway:
+    """The gateway as its own process, serving the profiles in ``folder``."""
+
+    def __init__(self, redis_url: str, folder: Path, base_url: str, autostart: bool) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "ROBOVOX_REDIS_URL": redis_url,
+            "ROBOVOX_PROFILES_DIR": str(folder),
+            "ROBOVOX_OPENAI_API_KEY": API_KEY,
+            "ROBOVOX_REALTIME_BASE_URL": base_url,
+            "ROBOVOX_ICE_HOST_ADDRESSES": "127.0.0.1",
+            "ROBOVOX_API_TOKEN": TOKEN,
+            "ROBOVOX_API_PORT": str(self.port),
+            "ROBOVOX_AUTOSTART": "true" if autostart else "false",
+            "ROBOVOX_LOG_LEVEL": "WARNING",
+        }
+        self.proc = subprocess.Popen([sys.executable, "-m", "robovox.gateway"], env=env)
+        pin(self.proc.pid, EDGE_CORES)
+        self.http = httpx2.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.port}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        )
+
+    async def stats(self, reset: bool = False) -> dict[str, Any]:
+        reply = await self.http.get("/v1/stats", params={"reset": str(reset).lower()})
+        reply.raise_for_status()
+        stats: dict[str, Any] = reply.json()
+        return stats
+
+    async def wait_live(self, count: int, timeout_s: float = 120.0) -> None:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"the gateway exited with {self.proc.returncode}")
+                try:
+                    if (await self.stats())["live"] == count:
+                        return
+                except httpx2.HTTPError:
+                    pass  # not listening yet
+                await asyncio.sleep(0.2)  # polling another process; there is nothing to await
+
+    async def stop(self) -> None:
+        await self.http.aclose()
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+async def base_rss(redis_url: str, base_url: str) -> float:
+    """RSS of a gateway serving one robot with no session open."""
+    with tempfile.TemporaryDirectory() as tmp:
+        write_profiles(Path(tmp), 1)
+        gateway = Gateway(redis_url, Path(tmp), base_url, autostart=False)
+        try:
+            await gateway.wait_live(0)
+            await asyncio.sleep(2.0)  # let start-up allocations settle before reading RSS
+            return rss_mb(gateway.proc.pid)
+        finally:
+            await gateway.stop()
+
+
+def _calls(response_done: dict[str, Any], call_id: str) -> bool:
+    return any(item.get("call_id") == call_id for item in response_done["response"]["output"])
+
+
+async def dispatch_once(emulator: RealtimeEmulator, redis: Redis, robot_id: str, session_id: str) -> float:
+    session = next(s for s in emulator.sessions if s.session_id == session_id)
+    stream = RobotKeys.of(robot_id).tool_calls
+    newest: Any = await redis.xrevrange(stream, count=1)
+    after = newest[0][0] if newest else "0-0"
+    call_id = session.call_tool("stop_cleaning", {})
+    while True:
+        reply: Any = await redis.xread({stream: after}, block=5000)
+        seen = time.time()
+        if not reply:
+            raise TimeoutError(f"no tool call from {robot_id} within 5 s")
+        for _stream, entries in reply:
+            for entry_id, fields in entries:
+                after = entry_id
+                if fields.get(b"call_id", b"").decode() == call_id:
+                    await session.wait_for_server_event("response.done", lambda e: _calls(e, call_id))
+                    return (seen - session.function_call_done_at[call_id]) * 1000
+
+
+async def measure(size: int, calls: int, rate: float, redis_url: str, rss_base: float) -> dict[str, float]:
+    emulator = RealtimeEmulator(api_key=API_KEY, ice_host_addresses=("127.0.0.1",), seconds_per_word=0.0)
+    await emulator.start()
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()
+    with tempfile.TemporaryDirectory() as tmp:
+        robots = write_profiles(Path(tmp), size)
+        gateway = Gateway(redis_url, Path(tmp), emulator.base_url, autostart=True)
+        try:
+            await gateway.wait_live(size)
+            robot_sessions = {s["robot_id"]: s["session_id"] for s in (await gateway.http.get("/v1/robots")).json()}
+            for robot_id in robots[: min(size, 10)]:  # warm-up
+                await dispatch_once(emulator, redis, robot_id, robot_sessions[robot_id])
+            await gateway.stats(reset=True)
+            cpu0, wall0 = cpu_seconds(gateway.proc.pid), time.monotonic()
+            timed = []
+            for n in range(calls):
+                await asyncio.sleep(max(0.0, wall0 + n / rate - time.monotonic()))  # the schedule, not a wait
+                robot_id = robots[n % size]
+                timed.append(asyncio.create_task(dispatch_once(emulator, redis, robot_id, robot_sessions[robot_id])))
+            latencies = list(await asyncio.gather(*timed))
+            cpu = (cpu_seconds(gateway.proc.pid) - cpu0) / (time.monotonic() - wall0) * 100
+            stats = await gateway.stats()
+            rss = rss_mb(gateway.proc.pid)
+        finally:
+            await gateway.stop()
+            await redis.aclose()
+            await emulator.stop()
+    return {
+        "sessions": size,
+        "dispatch_p50_ms": stats["dispatch_p50_ms"],
+        "dispatch_p99_ms": stats["dispatch_p99_ms"],
+        "end_to_end_p50_ms": percentile(latencies, 50),
+        "end_to_end_p99_ms": percentile(latencies, 99),
+        "rss_mb": rss,
+        "rss_mb_per_session": (rss - rss_base) / size,
+        "loop_lag_p99_ms": stats["loop_lag_p99_ms"],
+        "cpu_pct": cpu,
+    }
+
+
+async def run(sizes: list[int], calls: int, rate: float) -> list[dict[str, float]]:
+    pin(0, PROVIDER_CORES)
+    with EmbeddedRedis() as server:
+        pin(server.pid, EDGE_CORES)
+        emulator = RealtimeEmulator(api_key=API_KEY, ice_host_addresses=("127.0.0.1",))
+        await emulator.start()
+        try:
+            rss_base = await base_rss(server.url, emulator.base_url)
+        finally:
+            await emulator.stop()
+        return [await measure(size, calls, rate, server.url, rss_base) for size in sizes]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1,10,50", help="comma-separated session counts")
+    parser.add_argument("--calls", type=int, default=400, help="function calls timed per size")
+    parser.add_argument("--rate", type=float, default=20.0, help="function calls per second, across all robots")
+    args = parser.parse_args()
+    rows = asyncio.run(run([int(s) for s in args.sizes.split(",")], args.calls, args.rate))
+    print(
+        f"\nsession gateway, {args.calls} function calls per size at {args.rate:g}/s; "
+        f"gateway and Redis on core(s) {sorted(EDGE_CORES)}, "
+        f"emulated provider on {sorted(PROVIDER_CORES)}\n"
+    )
+    columns = {
+        "sessions": "sessions",
+        "dispatch_p50_ms": "dispatch p50",
+        "dispatch_p99_ms": "dispatch p99",
+        "end_to_end_p50_ms": "e2e p50",
+        "end_to_end_p99_ms": "e2e p99",
+        "rss_mb": "RSS MB",
+        "rss_mb_per_session": "MB/session",
+        "loop_lag_p99_ms": "lag p99",
+        "cpu_pct": "CPU %",
+    }
+    print("".join(f"{title:>13}" for title in columns.values()) + "   (times in ms)")
+    for row in rows:
+        print("".join(f"{row[key]:>13.0f}" if key == "sessions" else f"{row[key]:>13.2f}" for key in columns))
+    print()
+    last = rows[-1]
+    keys = ("dispatch_p50_ms", "dispatch_p99_ms", "rss_mb_per_session", "loop_lag_p99_ms", "cpu_pct")
+    print(f"sessions={int(last['sessions'])} " + " ".join(f"{key}={last[key]:.3f}" for key in keys))
+
+
+if __name__ == "__main__":
+    main()
