@@ -9,6 +9,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from robovox.executor.settings import ExecutorSettings
+from robovox.gateway.settings import GatewaySettings
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.shared.settings import ENV_PREFIX, ServiceSettings
 from robovox.shared.streams import RobotKeys
@@ -23,7 +24,12 @@ def readme_settings() -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("settings", "service"),
-    [(ServiceSettings, "all"), (ExecutorSettings, "tool-executor"), (AdapterSettings, "ros-adapter")],
+    [
+        (ServiceSettings, "all"),
+        (ExecutorSettings, "tool-executor"),
+        (AdapterSettings, "ros-adapter"),
+        (GatewaySettings, "session-gateway"),
+    ],
 )
 def test_every_setting_is_in_the_readme_table(settings: type[BaseSettings], service: str) -> None:
     table = readme_settings()
@@ -36,7 +42,7 @@ def test_every_setting_is_in_the_readme_table(settings: type[BaseSettings], serv
 def test_the_readme_table_names_no_setting_that_does_not_exist() -> None:
     known = {
         f"{ENV_PREFIX}{field.upper()}"
-        for settings in (ServiceSettings, ExecutorSettings, AdapterSettings)
+        for settings in (ServiceSettings, ExecutorSettings, AdapterSettings, GatewaySettings)
         for field in settings.model_fields
     }
     assert set(readme_settings()) <= known

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,20 @@ def test_embedded_default_runs_calls_end_to_end(tmp_path: Path) -> None:
         '[rejected, speak now] Argument "option" of start_cleaning must be one of TurnLeft, TurnRight; '
         'got "Sideways". Ask the user which one they mean.'
     )
+
+
+def test_embedded_default_talks_to_the_robot_through_the_emulated_realtime_session(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "robovox.sim.embedded", "--redis-port", "0", "--sim-port", "0"]
+    command += ["--state-dir", str(tmp_path), "--say", "start cleaning, turn right", "--say", "hello robot"]
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=90, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "Realtime: the Realtime emulator (no OPENAI_API_KEY)." in run.stdout
+    said = [line.strip() for line in run.stdout.splitlines() if line.startswith("  ")]
+    assert said == [
+        "user: start cleaning, turn right",
+        'model calls start_cleaning({"option": "TurnRight"})',
+        "result: start_cleaning succeeded: Cleaning started (TurnRight)",
+        "user: hello robot",
+        "assistant: You said: hello robot",
+    ]

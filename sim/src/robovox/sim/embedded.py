@@ -1,14 +1,15 @@
 """RoboVox on its embedded default: one command, no Docker, nothing to configure.
 
-Starts a private Redis, the cleaning-robot simulator, and each RoboVox service
-as its own process (as on an edge box), pointed at one another. Then, on a
-terminal, a prompt sends tool calls the way the session gateway does and
-prints what the model would be told:
+Starts a private Redis, the cleaning-robot simulator, each RoboVox service as
+its own process (as on an edge box), and, when ``OPENAI_API_KEY`` is not set,
+the Realtime emulator in place of OpenAI, all on loopback. Then, on a
+terminal, a prompt talks to the robot through its voice session (text, as in
+the prototype's text chat), or sends a tool call straight to the executor:
 
-    robovox> start_cleaning option=TurnRight
-    robovox> get_battery_voltage
+    robovox> start cleaning, turn right        (text to the robot's session)
+    robovox> get_battery_voltage               (a tool call, by name)
 
-``--call`` runs calls without a prompt and exits (used by the tests).
+``--say`` and ``--call`` do the same without a prompt and exit (used by the tests).
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from redis.asyncio import Redis
 
 from robovox.shared.embedded_redis import EmbeddedRedis, free_port
 from robovox.shared.profile import RobotProfile, load_profiles
+from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import add_tool_call, last_entry_id, wait_for_output
+from robovox.sim.demo_gateway import Gateway
 
 SHIPPED_ROSBRIDGE = "ws://127.0.0.1:9090"
 SERVICES = ("robovox.ros_adapter", "robovox.executor")
@@ -100,15 +104,48 @@ async def send(redis: Redis, robot_id: str, line: str) -> str:
     return f"[{entry.outcome.value if entry.outcome else '?'}, {spoken}] {entry.text}"
 
 
-async def prompt(redis: Redis, profile: RobotProfile) -> None:
-    print(f"\nTools of {profile.robot_id}: {', '.join(t.name for t in profile.tools)}")
-    print("Type a call such as `start_cleaning option=TurnRight`; `quit` or Ctrl-D ends.\n")
+async def say(redis: Redis, gateway: Gateway, robot_id: str, text: str) -> list[str]:
+    """Text to the robot's session; the conversation items it led to, until the model's turn ends."""
+    keys = RobotKeys.of(robot_id)
+    after = await last_entry_id(redis, keys.conversation)
+    async with httpx2.AsyncClient(base_url=gateway.url, headers={"Authorization": f"Bearer {gateway.token}"}) as api:
+        reply = await api.post(f"/v1/robots/{robot_id}/messages", json={"text": text})
+    if reply.status_code != 202:
+        return [f"[gateway {reply.status_code}] {reply.text}"]
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        while True:
+            found: Any = await redis.xread({keys.conversation: after}, block=30_000)
+            for _stream, entries in found or []:
+                for entry_id, fields in entries:
+                    after = entry_id
+                    item = ConversationItem.from_fields(fields)
+                    lines.append(describe(item))
+                    if item.kind in (ItemKind.ASSISTANT_MESSAGE, ItemKind.FUNCTION_CALL_OUTPUT):
+                        return lines
+
+
+def describe(item: ConversationItem) -> str:
+    if item.kind is ItemKind.FUNCTION_CALL:
+        return f"  model calls {item.name}({item.arguments})"
+    if item.kind is ItemKind.FUNCTION_CALL_OUTPUT:
+        return f"  result: {item.text}"
+    return f"  {item.kind.value.replace('_message', '')}: {item.text}"
+
+
+async def prompt(redis: Redis, profile: RobotProfile, gateway: Gateway) -> None:
+    tools = {t.name for t in profile.tools}
+    print(f"\nTools of {profile.robot_id}: {', '.join(sorted(tools))}")
+    print("Type what you would say to the robot, or a tool call such as `start_cleaning option=TurnRight`.")
+    print("`quit` or Ctrl-D ends.\n")
     while True:
         line = await asyncio.to_thread(_read_line)
         if line is None or line.strip() in ("quit", "exit"):
             return
-        if line.strip():
+        if line.split(" ", 1)[0] in tools:
             print(await send(redis, profile.robot_id, line))
+        elif line.strip():
+            print("\n".join(await say(redis, gateway, profile.robot_id, line.strip())))
 
 
 def _read_line() -> str | None:
@@ -129,20 +166,27 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
             "ROBOVOX_LOG_LEVEL": args.log_level,
         }
         sim = [sys.executable, "-m", "robovox.sim.robot", "--port", str(sim_port), "--log-level", "WARNING"]
-        commands = [(sim, env)] + [([sys.executable, "-m", module], env) for module in SERVICES]
+        gateway = Gateway.for_demo(env)
+        commands = [(sim, env), *gateway.emulator_command]
+        commands += [([sys.executable, "-m", module], env) for module in SERVICES]
+        commands.append(([sys.executable, "-m", "robovox.gateway"], gateway.env))  # the only one with the API key
         with processes(commands):
             redis = Redis.from_url(server.url, decode_responses=True)
             try:
                 await wait_online(redis, robot)
+                await gateway.wait_live(robot.robot_id)
                 print(f"RoboVox is up. Redis: {server.url}  robot simulator: {rosbridge_url}")
-                inbox = RobotKeys.of(robot.robot_id).inbox
-                print(f"Inspect the streams with: redis-cli -u {server.url} XRANGE '{inbox}' - +")
+                print(f"Realtime: {gateway.provider}.  Gateway API: {gateway.url} (token {gateway.token})")
+                conversation = RobotKeys.of(robot.robot_id).conversation
+                print(f"Inspect the streams with: redis-cli -u {server.url} XRANGE '{conversation}' - +")
                 for line in args.call:
                     print(await send(redis, robot.robot_id, line))
-                if args.call:
+                for text in args.say:
+                    print("\n".join(await say(redis, gateway, robot.robot_id, text)))
+                if args.call or args.say:
                     return
                 if sys.stdin.isatty():
-                    await prompt(redis, robot)
+                    await prompt(redis, robot, gateway)
                 else:
                     await asyncio.Event().wait()  # until SIGINT / SIGTERM
             finally:
@@ -157,6 +201,7 @@ def main() -> None:
     parser.add_argument("--sim-port", type=int, default=9090, help="0 picks a free port")
     parser.add_argument("--log-level", default="WARNING")
     parser.add_argument("--call", action="append", default=[], help="send this call, print the outcome; repeatable")
+    parser.add_argument("--say", action="append", default=[], help="say this to the robot's session; repeatable")
     args = parser.parse_args()
     state_dir = Path(args.state_dir).resolve()
     sim_port = args.sim_port or free_port()
