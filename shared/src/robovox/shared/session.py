@@ -5,6 +5,7 @@ monitor, the console and people read them (``docs/streams.md``)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Literal, Self
 
@@ -77,7 +78,16 @@ class RealtimeEventEntry(StreamEntry):
     at: AwareDatetime = Field(default_factory=utc_now)
 
     @classmethod
-    def of(cls, robot_id: str, direction: Literal["server", "client"], event: dict[str, Any], raw: str = "") -> Self:
+    def of(
+        cls,
+        robot_id: str,
+        direction: Literal["server", "client"],
+        event: dict[str, Any],
+        raw: str = "",
+        *,
+        session_id: str | None = None,
+        at: datetime | None = None,
+    ) -> Self:
         response, item, error = (_object(event.get(name)) for name in ("response", "item", "error"))
         text = event.get("transcript") or event.get("text") or event.get("delta") or _message_text(item)
         return cls(
@@ -94,6 +104,8 @@ class RealtimeEventEntry(StreamEntry):
             error_code=_str(error.get("code")),
             error_message=_str(error.get("message")),
             event=(raw or json.dumps(event, separators=(",", ":"), ensure_ascii=False))[:EVENT_JSON_LIMIT],
+            session_id=session_id,
+            at=at or utc_now(),
         )
 
 

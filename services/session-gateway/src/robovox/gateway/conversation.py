@@ -3,6 +3,7 @@ new session, in this process or another gateway, can be given it."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from redis.asyncio import Redis
@@ -16,10 +17,6 @@ class ConversationLog:
         self._redis = redis
         self._key = RobotKeys.of(robot_id).conversation
 
-    @property
-    def key(self) -> str:
-        return self._key
-
     async def append(self, item: ConversationItem) -> str:
         entry_id: Any = await self._redis.xadd(
             self._key,
@@ -29,20 +26,24 @@ class ConversationLog:
         )
         return str(entry_id)
 
-    async def last_id(self) -> str:
+    async def resumable(self, window_s: float) -> str | None:
+        """The id of the conversation whose newest item is younger than ``window_s``, if any."""
         newest: Any = await self._redis.xrevrange(self._key, count=1)
-        return str(newest[0][0]) if newest else "0-0"
-
-    async def latest_conversation_id(self) -> str | None:
-        newest: Any = await self._redis.xrevrange(self._key, count=1)
-        return str(newest[0][1].get("conversation_id")) if newest else None
+        if not newest:
+            return None
+        entry_id, fields = newest[0]
+        written_ms = int(str(entry_id).split("-")[0])
+        if time.time() - written_ms / 1000 > window_s:
+            return None
+        return str(fields.get("conversation_id") or "") or None
 
     async def items(self, conversation_id: str, max_items: int) -> tuple[list[ConversationItem], str]:
         """The newest ``max_items`` items of the conversation, oldest first, and the id read up to."""
-        raw: Any = await self._redis.xrevrange(self._key, count=max_items) if max_items else []
-        last_id = str(raw[0][0]) if raw else await self.last_id()
+        # One entry more than asked for when none is: the newest id is needed either way.
+        raw: Any = await self._redis.xrevrange(self._key, count=max(max_items, 1))
+        last_id = str(raw[0][0]) if raw else "0-0"
         items: list[ConversationItem] = []
-        for _entry_id, fields in raw:
+        for _entry_id, fields in raw[:max_items]:
             if fields.get("conversation_id") != conversation_id:
                 break
             items.append(ConversationItem.from_fields(fields))

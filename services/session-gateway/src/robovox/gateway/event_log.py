@@ -42,8 +42,9 @@ class _Queued:
     at: datetime
 
     def entry(self) -> tuple[str, dict[str, str]]:
-        entry = RealtimeEventEntry.of(self.robot_id, self.direction, self.event, self.raw)
-        entry = entry.model_copy(update={"session_id": self.session_id, "at": self.at})
+        entry = RealtimeEventEntry.of(
+            self.robot_id, self.direction, self.event, self.raw, session_id=self.session_id, at=self.at
+        )
         return RobotKeys.of(self.robot_id).events, entry.to_fields()
 
 

@@ -187,14 +187,14 @@ class RobotSession:
     async def _open(self) -> tuple[RealtimeSession, str] | None:
         """A new session given the conversation so far, and the log id it was read up to."""
         if self.conversation_id is None:
-            self.conversation_id = await self._resumable_conversation() or new_conversation_id()
+            self.conversation_id = await self.ctx.conversation.resumable(RESUME_WINDOW_S) or new_conversation_id()
         session = RealtimeSession(self.ctx, self.conversation_id)
         try:
             await session.open()
             items, read_to = await self.ctx.conversation.items(self.conversation_id, self.ctx.settings.replay_max_items)
             replayed = session.replay(items)
         except (*OPEN_FAILURES, RedisError) as exc:
-            self.last_error = f"opening a session failed: {exc}" if str(exc) else f"opening a session failed: {exc!r}"
+            self.last_error = f"opening a session failed: {str(exc) or repr(exc)}"
             log.warning("%s: %s", self.ctx.robot_id, self.last_error)
             await session.close()
             return None
@@ -247,16 +247,6 @@ class RobotSession:
     async def _close_current(self) -> None:
         if self.current is not None:
             await self._retire(self.current, self.state)
-
-    async def _resumable_conversation(self) -> str | None:
-        newest: Any = await self._redis.xrevrange(self._keys.conversation, count=1)
-        if not newest:
-            return None
-        fields = newest[0][1]
-        millis = int(str(newest[0][0]).split("-")[0])
-        if time.time() - millis / 1000 > RESUME_WINDOW_S:
-            return None
-        return str(fields.get("conversation_id")) or None
 
     # Inbox
     async def _on_inbox(self, _stream: str, _entry_id: str, fields: dict[str, str]) -> None:
