@@ -96,3 +96,27 @@ async def test_the_new_session_keeps_talking_after_the_swap(
     assert replayed[0]["content"][0]["text"] == "hello robot"
     # The replayed reply of the first session is there as assistant text.
     assert any(i.get("role") == "assistant" for i in replayed)
+
+
+class TestRecycleBeforeTheCap:
+    @pytest.fixture
+    def emulator_options(self) -> dict[str, Any]:
+        return {}
+
+    @pytest.fixture
+    def gateway_overrides(self) -> dict[str, Any]:
+        return {"session_max_s": 2.0, "recycle_quiet_wait_s": 1.0}
+
+    async def test_the_session_is_replaced_before_the_provider_ends_it(
+        self, gateway: SessionGateway, emulator: RealtimeEmulator, api: httpx2.AsyncClient
+    ) -> None:
+        first = await live_session(gateway, emulator, 0)
+        await say(api, "note the wet floor")
+        await first.wait_for_server_event("response.done")
+        second = await emulator.wait_for_session(1, timeout=15)
+        await second.wait_for_client_event("conversation.item.create", is_user_text("note the wet floor"))
+        await first.closed_event.wait()
+        assert not any(e["type"] == "error" for e in first.sent), "recycled before the provider's cap, not by it"
+        await gateway.robots["cleaner-1"].wait_live()
+        await say(api, "still there")
+        await second.wait_for_client_event("conversation.item.create", is_user_text("still there"))

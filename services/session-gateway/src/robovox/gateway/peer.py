@@ -28,6 +28,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
 from robovox.gateway.signaling import CallAnswer, RealtimeSignaling
+from robovox.shared.aio import wait_first
 from robovox.shared.webrtc import rtc_configuration
 
 log = logging.getLogger(__name__)
@@ -131,11 +132,7 @@ class RealtimePeer:
             self.call_id = answer.call_id
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
             self.listen(self.listening)
-            opened = asyncio.ensure_future(self._channel_open.wait())
-            ended = asyncio.ensure_future(self.closed.wait())
-            await asyncio.wait([opened, ended], return_when=asyncio.FIRST_COMPLETED)
-            opened.cancel()
-            ended.cancel()
+            await wait_first(self._channel_open.wait(), self.closed.wait())
             if not self._channel_open.is_set():
                 raise PeerClosed(self.close_reason)
         return answer

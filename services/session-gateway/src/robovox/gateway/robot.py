@@ -16,13 +16,12 @@ live; during a swap they wait, and are acked only once sent.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import secrets
 import time
 from datetime import timedelta
-from typing import Any, Final
+from typing import Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -31,6 +30,7 @@ from robovox.gateway.peer import PeerClosed
 from robovox.gateway.sequencer import ResponseRequest
 from robovox.gateway.session import RealtimeSession, RobotContext
 from robovox.gateway.signaling import SignalingError
+from robovox.shared.aio import wait_first
 from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.messages import InboxEntry
@@ -164,7 +164,7 @@ class RobotSession:
                     self._wanted, self._idle = False, True
                     return
                 wait_s = min(wait_s, max(idle_in, 0.05))
-            await self._wait_any([stopping.wait(), self._wake.wait(), session.wait_ended()], wait_s)
+            await wait_first(stopping.wait(), self._wake.wait(), session.wait_ended(), within_s=wait_s)
             await self._write_info()
 
     async def _handle_restart(self) -> None:
@@ -227,8 +227,8 @@ class RobotSession:
     async def _recycle(self, old: RealtimeSession) -> None:
         """Make before break: the new session has the conversation before the old one goes."""
         self._set_state(SessionState.RECYCLING)
-        with contextlib.suppress(TimeoutError):
-            await self._wait_any([old.sequencer.idle.wait(), old.wait_ended()], self.ctx.settings.recycle_quiet_wait_s)
+        quiet_wait_s = self.ctx.settings.recycle_quiet_wait_s
+        await wait_first(old.sequencer.idle.wait(), old.wait_ended(), within_s=quiet_wait_s)
         opened = await self._open()
         if opened is None:
             if old.ended:
@@ -310,13 +310,4 @@ class RobotSession:
             log.debug("%s: session state not written: %s", self.ctx.robot_id, exc)
 
     async def _wait_for_wake(self, stopping: asyncio.Event, timeout_s: float) -> None:
-        await self._wait_any([stopping.wait(), self._wake.wait()], timeout_s)
-
-    @staticmethod
-    async def _wait_any(waits: list[Any], timeout_s: float) -> None:
-        tasks = [asyncio.ensure_future(w) for w in waits]
-        try:
-            await asyncio.wait(tasks, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
+        await wait_first(stopping.wait(), self._wake.wait(), within_s=timeout_s)

@@ -38,6 +38,7 @@ from robovox.gateway.sequencer import ResponseRequest, ResponseSequencer, new_ev
 from robovox.gateway.session_config import session_config
 from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
+from robovox.shared.aio import wait_first
 from robovox.shared.entry import utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
@@ -108,12 +109,7 @@ class RealtimeSession:
 
     async def wait_ended(self) -> str:
         """Wait until the session can no longer be used; returns why."""
-        _done, pending = await asyncio.wait(
-            [asyncio.ensure_future(self.peer.closed.wait()), asyncio.ensure_future(self.expired.wait())],
-            return_when=asyncio.FIRST_COMPLETED,
-        )
-        for task in pending:
-            task.cancel()
+        await wait_first(self.peer.closed.wait(), self.expired.wait())
         return SESSION_EXPIRED if self.expired.is_set() else self.peer.close_reason
 
     async def open(self) -> None:
