@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
 import os
-import signal
 from collections.abc import Sequence
+
+from robovox.sim.cli import run_cli, serve_until_signalled
 
 from .server import RealtimeEmulator
 
@@ -44,21 +42,12 @@ async def _run(args: argparse.Namespace) -> None:
         function_call_delay_s=args.function_call_delay,
         ice_host_addresses=args.ice_host or ["127.0.0.1"],
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    async with emulator:
-        print(f"Realtime emulator listening on {emulator.base_url}", flush=True)
-        await stop.wait()
+    await serve_until_signalled(emulator, lambda: f"Realtime emulator listening on {emulator.base_url}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(args))
+    run_cli(_run(args), args.log_level)
 
 
 if __name__ == "__main__":

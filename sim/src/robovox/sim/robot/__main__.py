@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import logging
-import signal
 from collections.abc import Sequence
+
+from robovox.sim.cli import run_cli, serve_until_signalled
 
 from .cleaning_robot import RobotConfig
 from .server import RobotSimulator
@@ -68,21 +66,12 @@ async def _run(args: argparse.Namespace) -> None:
         state_rate_hz=args.state_rate_hz,
         robot_config=config,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    async with sim:
-        print(f"robovox-sim listening on {sim.url}", flush=True)
-        await stop.wait()
+    await serve_until_signalled(sim, lambda: f"robovox-sim listening on {sim.url}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(args))
+    run_cli(_run(args), args.log_level)
 
 
 if __name__ == "__main__":
