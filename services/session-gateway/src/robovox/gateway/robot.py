@@ -51,11 +51,10 @@ def new_conversation_id() -> str:
 
 
 class RobotSession:
-    def __init__(self, redis: Redis, ctx: RobotContext, consumer: ConsumerConfig, gateway: str) -> None:
+    def __init__(self, redis: Redis, ctx: RobotContext, consumer: ConsumerConfig) -> None:
         self.ctx = ctx
         self._redis = redis
         self._keys = RobotKeys.of(ctx.robot_id)
-        self._gateway = gateway
         settings = ctx.settings
         self.state = SessionState.STOPPED
         self.since = utc_now()
@@ -71,6 +70,8 @@ class RobotSession:
         self._restart: str | None = None
         """``continue`` or ``fresh`` when a restart is asked for."""
         self._carried: list[ResponseRequest] = []
+        self._consumer_name = consumer.consumer
+        """Names this gateway process in the session hash."""
         self._consumer = StreamConsumer(
             redis,
             [self._keys.inbox],
@@ -276,7 +277,7 @@ class RobotSession:
             robot_id=self.ctx.robot_id,
             state=self.state,
             since=self.since,
-            gateway=self._gateway,
+            gateway=self._consumer_name,
             session_id=session.session_id if session else None,
             provider_call_id=session.call_id if session else None,
             conversation_id=self.conversation_id,

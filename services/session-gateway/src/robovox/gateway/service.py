@@ -70,7 +70,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
             dispatch_ms=self.dispatch_ms,
         )
         consumer = self.settings.consumer_config(self.name, Group.SESSION_GATEWAY)
-        return RobotSession(redis, ctx, consumer, consumer.consumer)
+        return RobotSession(redis, ctx, consumer)
 
     async def run(self) -> None:
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
