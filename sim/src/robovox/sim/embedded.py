@@ -206,6 +206,8 @@ def main() -> None:
     state_dir = Path(args.state_dir).resolve()
     sim_port = args.sim_port or free_port()
     profiles = prepare_profiles(Path(args.profiles), state_dir / "profiles", f"ws://127.0.0.1:{sim_port}")
+    # SIGTERM ends the demo like Ctrl-C, so its child processes are stopped too, not orphaned.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args, state_dir, profiles, sim_port))
 
