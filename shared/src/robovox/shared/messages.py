@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
 from robovox.shared.entry import StreamEntry, utc_now
+from robovox.shared.profile.alerts import Severity
 from robovox.shared.streams import check_robot_id
 
 RobotId = Annotated[str, AfterValidator(check_robot_id)]
@@ -161,6 +162,8 @@ class InboxEntry(StreamEntry):
     """Machine-readable rejection or failure class (``unknown_tool``, ``precondition`` ...)."""
     instructions: str | None = None
     urgency: Urgency = Urgency.NORMAL
+    open_session: bool = False
+    """Ask the gateway to open the robot's session if none is open (alerts on robots with a speaker)."""
     created_at: AwareDatetime = Field(default_factory=utc_now)
 
     @model_validator(mode="after")
@@ -210,6 +213,32 @@ def flatten_message(message: dict[str, Any], prefix: str = "msg.") -> dict[str, 
         else:
             flat[path] = str(value)
     return flat
+
+
+class AlertStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class AlertTransition(StreamEntry):
+    """An alert rule firing or resolving, with the sample that caused it."""
+
+    robot_id: RobotId
+    rule: str
+    status: AlertStatus
+    severity: Severity
+    condition: str
+    """The rule's condition in words: ``/battery/voltage data below 23 V``."""
+    topic: str
+    value: str
+    """The value that caused the transition, as text (empty for a silent topic)."""
+    message: str
+    """What the model was told."""
+    sample_at: AwareDatetime | None = None
+    """When the causing sample was received (none for a silent topic)."""
+    minutes_to_threshold: float | None = None
+    """The battery forecast at the time, when there is one."""
+    at: AwareDatetime = Field(default_factory=utc_now)
 
 
 class DeadLetter(StreamEntry):

@@ -38,6 +38,7 @@ class MaxLen:
     DEAD_LETTERS: Final = 10_000
     EVENTS: Final = 20_000
     CONVERSATION: Final = 2_000
+    ALERTS: Final = 10_000
 
 
 CALL_RECORD_TTL_S: Final = 24 * 3600
@@ -104,6 +105,11 @@ class RobotKeys:
         return self._key("conversation")
 
     @property
+    def alerts(self) -> str:
+        """Every alert transition, firing or resolved, with the values that caused it (alert monitor -> people)."""
+        return self._key("alerts")
+
+    @property
     def dead_letters(self) -> str:
         """Entries of this robot's streams that could not be handled, with the reason."""
         return self._key("dead_letters")
@@ -123,6 +129,11 @@ class RobotKeys:
     def session(self) -> str:
         """Hash: the robot's Realtime session as the gateway holding it sees it (state, ids, rate limits)."""
         return self._key("session")
+
+    @property
+    def alert_state(self) -> str:
+        """Hash: rule -> its state (JSON), and ``_position``, the last telemetry entry the monitor evaluated."""
+        return self._key("alert_state")
 
     def call_record(self, call_id: str) -> str:
         """Hash: the life of one call_id (state, command, result); guards against double execution."""

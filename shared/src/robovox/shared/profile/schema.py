@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from robovox.shared.profile.alerts import AlertsConfig
 from robovox.shared.streams import ROBOT_ID_PATTERN
 
 ToolName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$")]
@@ -161,6 +162,7 @@ class RobotProfile(_Strict):
     """The gateway's deadline for a call to start on the robot, from when the model made it."""
     tools: list[Tool] = Field(default_factory=list)
     telemetry: list[TelemetrySubscription] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     @model_validator(mode="after")
     def _unique_names(self) -> RobotProfile:
@@ -171,7 +173,10 @@ class RobotProfile(_Strict):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"{what} names must be unique; repeated: {', '.join(dupes)}")
-        subscribed = {s.topic for s in self.telemetry}
+        subscribed = {s.topic for s in self.telemetry} | self.alerts.derived_topics()
+        unread = sorted(self.alerts.topics() - subscribed)
+        if unread:
+            raise ValueError(f"alerts read {', '.join(unread)}, which the profile does not subscribe under telemetry")
         for tool in self.tools:
             needed = [p.topic for p in tool.preconditions]
             if tool.ros.read_telemetry is not None:
