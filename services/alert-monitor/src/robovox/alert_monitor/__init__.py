@@ -1,0 +1,1 @@
+"""RoboVox alert monitor: telemetry rules, spoken notices, the battery forecast."""

@@ -1,0 +1,154 @@
+"""One robot's alert monitor: telemetry in (plain XREAD, no group), alerts,
+notices and the battery forecast out.
+
+Each batch of samples is written in one transaction: the alerts stream entry,
+the inbox notice and the rule's new state go together, so a restarted monitor
+neither repeats a notice nor forgets an alert that is firing. The telemetry
+position goes with them; a monitor that was down briefly evaluates what it
+missed, one that was down long starts from the newest sample.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation
+from robovox.alert_monitor.settings import MonitorSettings
+from robovox.shared.aio import wait_first
+from robovox.shared.messages import InboxEntry, TelemetrySample
+from robovox.shared.profile import RobotProfile
+from robovox.shared.profile.alerts import BATTERY_FORECAST_TYPE
+from robovox.shared.session import SessionState
+from robovox.shared.streams import MaxLen, RobotKeys
+from robovox.shared.telemetry import encode_latest
+
+log = logging.getLogger(__name__)
+
+POSITION_FIELD = "_position"
+READ_COUNT = 500
+RETRY_S = 1.0
+
+
+class RobotMonitor:
+    def __init__(
+        self, redis: Redis, profile: RobotProfile, settings: MonitorSettings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.robot_id = profile.robot_id
+        self._redis = redis
+        self._keys = RobotKeys.of(profile.robot_id)
+        self._settings = settings
+        self._clock = clock
+        self.evaluation = RobotEvaluation(profile, clock())
+        self.ready = asyncio.Event()
+        self.position = "0-0"
+        self.session_live = False
+        self._conversation_id: str | None = None
+        self._unwritten = Outgoing()
+        self._context: list[InboxEntry] = []
+        self._saved_position = ""
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await self._resume()
+                break
+            except (RedisError, OSError) as exc:
+                log.warning("%s: cannot read the alert state yet: %s", self.robot_id, exc)
+                await wait_first(stopping.wait(), within_s=RETRY_S)
+        self.ready.set()
+        next_tick = 0.0
+        while not stopping.is_set():
+            try:
+                now = self._clock()
+                if now >= next_tick:
+                    next_tick = now + self._settings.tick_s
+                    self.evaluation.tick(now)
+                    await self._follow_session(now)
+                    await self._write(save_position=True)
+                await self._read(max(1, int((next_tick - self._clock()) * 1000)))
+                await self._write(save_position=False)
+            except (RedisError, OSError) as exc:
+                log.warning("%s: Redis unavailable (%s); retrying", self.robot_id, exc)
+                await wait_first(stopping.wait(), within_s=RETRY_S)
+
+    async def _resume(self) -> None:
+        state: dict[str, str] = await self._redis.hgetall(self._keys.alert_state)  # type: ignore[assignment]
+        saved = state.pop(POSITION_FIELD, None)
+        self.evaluation.restore(state)
+        firing = sorted(name for name, e in self.evaluation.rules.items() if e.active)
+        if firing:
+            log.info("%s: alerts still firing from before: %s", self.robot_id, ", ".join(firing))
+        if saved is not None:
+            age_s = self._clock() - int(saved.split("-")[0]) / 1000
+            if age_s <= self._settings.resume_window_s:
+                self.position = saved
+                return
+        newest: Any = await self._redis.xrevrange(self._keys.telemetry, count=1)
+        self.position = newest[0][0] if newest else "0-0"
+
+    async def _read(self, block_ms: int) -> None:
+        reply: Any = await self._redis.xread({self._keys.telemetry: self.position}, count=READ_COUNT, block=block_ms)
+        evaluate = self.evaluation.evaluate
+        for _stream, entries in reply or ():
+            for _entry_id, fields in entries:
+                evaluate(fields)
+            self.position = entries[-1][0]
+
+    async def _follow_session(self, now: float) -> None:
+        """Context goes only to a live session; a new conversation is told every value again."""
+        state: Any
+        conversation_id: Any
+        state, conversation_id = await self._redis.hmget(self._keys.session, ["state", "conversation_id"])
+        self.session_live = state == SessionState.LIVE.value
+        if self.session_live and conversation_id != self._conversation_id:
+            self._conversation_id = conversation_id
+            self.evaluation.forget_context()
+        if self.session_live:
+            note = self.evaluation.context_note(now)
+            if note is not None:
+                self._context.append(note)
+
+    async def _write(self, save_position: bool) -> None:
+        """Everything decided since the last write, in one transaction (kept for the next try if it fails)."""
+        out = self.evaluation.take()
+        self._unwritten.alerts.extend(out.alerts)
+        self._unwritten.derived.extend(out.derived)
+        pending = self._unwritten
+        if not (pending or self._context or (save_position and self.position != self._saved_position)):
+            return
+        keys = self._keys
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for alert in pending.alerts:
+                pipe.xadd(keys.alerts, alert.record.to_fields(), maxlen=MaxLen.ALERTS, approximate=True)  # type: ignore[arg-type]
+                if alert.notice is not None:
+                    pipe.xadd(keys.inbox, alert.notice.to_fields(), maxlen=MaxLen.INBOX, approximate=True)  # type: ignore[arg-type]
+                pipe.hset(keys.alert_state, alert.rule, alert.state)
+            for note in self._context:
+                pipe.xadd(keys.inbox, note.to_fields(), maxlen=MaxLen.INBOX, approximate=True)  # type: ignore[arg-type]
+            latest: dict[str, str] = {}
+            for topic, msg, at in pending.derived:
+                received_at = datetime.fromtimestamp(at, UTC)
+                sample = TelemetrySample(
+                    robot_id=self.robot_id, topic=topic, ros_type=BATTERY_FORECAST_TYPE,
+                    msg=json.dumps(msg, separators=(",", ":")), received_at=received_at,
+                )  # fmt: skip
+                pipe.xadd(keys.telemetry, sample.to_fields(), maxlen=MaxLen.TELEMETRY, approximate=True)  # type: ignore[arg-type]
+                latest[topic] = encode_latest(msg, BATTERY_FORECAST_TYPE, received_at)
+            if latest:
+                pipe.hset(keys.telemetry_latest, mapping=latest)  # type: ignore[arg-type]
+            pipe.hset(keys.alert_state, POSITION_FIELD, self.position)
+            await pipe.execute()
+        self._saved_position = self.position
+        for alert in pending.alerts:
+            log.info("%s: %s %s: %s", self.robot_id, alert.record.rule, alert.record.status.value, alert.record.message)
+        self._unwritten = Outgoing()
+        self._context = []
