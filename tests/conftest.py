@@ -15,6 +15,8 @@ import httpx2
 import pytest
 from redis.asyncio import Redis
 
+from robovox.alert_monitor.service import AlertMonitor
+from robovox.alert_monitor.settings import MonitorSettings
 from robovox.executor.service import ToolExecutor
 from robovox.executor.settings import ExecutorSettings
 from robovox.gateway.service import SessionGateway
@@ -82,6 +84,15 @@ async def adapter(redis_url: str, profiles_dir: Path) -> AsyncIterator[RosAdapte
 async def executor(redis_url: str, profiles_dir: Path) -> AsyncIterator[ToolExecutor]:
     settings = ExecutorSettings(redis_url=redis_url, profiles_dir=profiles_dir, result_grace_s=1.0, **FAST)
     service, task = await _serve(ToolExecutor(settings))
+    yield service
+    service.stop()
+    await asyncio.wait_for(task, 10)
+
+
+@pytest.fixture
+async def monitor(redis_url: str, profiles_dir: Path) -> AsyncIterator[AlertMonitor]:
+    settings = MonitorSettings(redis_url=redis_url, profiles_dir=profiles_dir, tick_s=0.1, **FAST)
+    service, task = await _serve(AlertMonitor(settings))
     yield service
     service.stop()
     await asyncio.wait_for(task, 10)

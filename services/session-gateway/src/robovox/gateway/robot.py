@@ -255,8 +255,8 @@ class RobotSession:
             entry = InboxEntry.from_fields(fields)
         except EntryError as exc:
             raise PermanentError(str(exc)) from None
-        if self._idle:
-            log.info("%s: reopening the idle session for a %s", self.ctx.robot_id, entry.kind.value)
+        if self._idle or (entry.open_session and not self._wanted):
+            log.info("%s: opening the session for a %s from %s", self.ctx.robot_id, entry.kind.value, entry.source)
             self.start()
         while True:
             session = await self.wait_live()

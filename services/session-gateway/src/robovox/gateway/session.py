@@ -39,7 +39,7 @@ from robovox.gateway.session_config import session_config
 from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.aio import wait_first
-from robovox.shared.entry import utc_now
+from robovox.shared.entry import format_time, utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
 from robovox.shared.profile import RobotProfile
@@ -151,27 +151,32 @@ class RealtimeSession:
     async def deliver(self, entry: InboxEntry) -> None:
         """Put an inbox entry into the conversation, and ask for a response if it says so."""
         self.last_activity = time.monotonic()
-        urgent = entry.urgency is Urgency.URGENT
+        age_s = (utc_now() - entry.created_at).total_seconds()
+        stale = age_s > self.ctx.settings.inbox_stale_s
+        urgent = entry.urgency is Urgency.URGENT and not stale
         if urgent:
             self.sequencer.preempt()
-        item = self._item_for(entry)
+        text = entry.text
+        if stale:
+            # It waited for a session: old news, told as such, never a reason to interrupt.
+            text = f"(From {format_time(entry.created_at)}, {age_s / 60:.0f} minutes ago.) {text}"
+        item = self._item_for(entry, text)
         self.send({"type": "conversation.item.create", "item": item.realtime_item()})
         if entry.speak:
             self.sequencer.request(ResponseRequest(entry.instructions, urgent=urgent, source=entry.source))
         await self.ctx.conversation.append(item)
 
-    def _item_for(self, entry: InboxEntry) -> ConversationItem:
+    def _item_for(self, entry: InboxEntry, text: str) -> ConversationItem:
         kind = {
             InboxKind.FUNCTION_CALL_OUTPUT: ItemKind.FUNCTION_CALL_OUTPUT,
             InboxKind.SYSTEM_MESSAGE: ItemKind.SYSTEM_MESSAGE,
             InboxKind.USER_MESSAGE: ItemKind.USER_MESSAGE,
         }[entry.kind]
-        text = entry.text
         if kind is ItemKind.FUNCTION_CALL_OUTPUT and entry.call_id not in self.known_calls:
             # The call belongs to an earlier conversation (the session was stopped and
             # started afresh): an output would be refused, a notice is not.
             kind = ItemKind.SYSTEM_MESSAGE
-            text = f"Result of an earlier request ({entry.tool or 'a tool'}): {entry.text}"
+            text = f"Result of an earlier request ({entry.tool or 'a tool'}): {text}"
         return ConversationItem(
             conversation_id=self.conversation_id,
             robot_id=self.ctx.robot_id,

@@ -99,6 +99,12 @@ class GatewaySettings(ServiceSettings):
         gt=0,
         description="A response with no `response.done` after this long is taken as finished (lost event).",
     )
+    inbox_stale_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="An inbox entry older than this when delivered (it waited for a session) is told with its age "
+        "and never preempts.",
+    )
 
     @field_validator("ice_host_addresses", mode="before")
     @classmethod
