@@ -1,6 +1,7 @@
 """An offline emulator of the OpenAI Realtime API (GA) over WebRTC, with a deterministic model."""
 
 from .errors import ApiError
+from .input_audio import InputAudioBuffer, SpeechTurn
 from .model import FunctionCall, Reply, decide
 from .server import ClientSecret, RealtimeEmulator
 from .session import EmulatedSession, SessionSettings
@@ -10,8 +11,10 @@ __all__ = [
     "ClientSecret",
     "EmulatedSession",
     "FunctionCall",
+    "InputAudioBuffer",
     "RealtimeEmulator",
     "Reply",
     "SessionSettings",
+    "SpeechTurn",
     "decide",
 ]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from robovox.sim.cli import run_cli, serve_until_signalled
 
+from .input_audio import DEFAULT_HEARD_TEXT
 from .server import RealtimeEmulator
 
 
@@ -22,6 +23,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-session-s", type=float, default=3600.0, help="sessions end with session_expired after this")
     p.add_argument("--seconds-per-word", type=float, default=0.05, help="pace of spoken/text replies")
     p.add_argument("--function-call-delay", type=float, default=0.0, help="seconds before a call's arguments")
+    p.add_argument(
+        "--heard-text",
+        default=DEFAULT_HEARD_TEXT,
+        help="transcript of every user turn detected in the incoming audio (default: %(default)s)",
+    )
     p.add_argument(
         "--ice-host",
         action="append",
@@ -41,6 +47,7 @@ async def _run(args: argparse.Namespace) -> None:
         seconds_per_word=args.seconds_per_word,
         function_call_delay_s=args.function_call_delay,
         ice_host_addresses=args.ice_host or ["127.0.0.1"],
+        heard_text=args.heard_text,
     )
     await serve_until_signalled(emulator, lambda: f"Realtime emulator listening on {emulator.base_url}")
 

@@ -1,8 +1,9 @@
 """A minimal WebRTC client of the emulator, for tests and benches (not the RoboVox gateway).
 
-It does what a browser does: creates the ``oai-events`` channel and a (silent)
-microphone track before ``createOffer``, sends the offer, applies the answer, and
-waits for the channel. Server events are parsed with the ``openai`` models.
+It does what a browser does: creates the ``oai-events`` channel and a microphone
+track (silent unless told otherwise) before ``createOffer``, sends the offer, applies
+the answer, and waits for the channel. Server events are parsed with the ``openai``
+models. ``Microphone`` is a synthetic microphone whose ``speak`` the emulator's VAD hears.
 """
 
 from __future__ import annotations
@@ -20,15 +21,45 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamT
 
 from robovox.shared.webrtc import rtc_configuration
 
+from .audio import FRAME_MS, PacedTrack, tone
 from .events import SERVER_EVENTS
 from .waiting import Signal
 
+MICROPHONE_HZ = 300
+MICROPHONE_AMPLITUDE = 12_000  # about -12 dBFS RMS: speech at any VAD threshold
+
+
+class Microphone(PacedTrack):
+    """A synthetic microphone: silence, except a loud tone for as long as ``speak`` asks."""
+
+    def __init__(self, amplitude: int = MICROPHONE_AMPLITUDE) -> None:
+        super().__init__()
+        self._tone = tone(MICROPHONE_HZ, amplitude)
+        self._loud_frames_left = 0
+        self.loud_frames_sent = 0
+
+    @property
+    def speaking(self) -> bool:
+        return self._loud_frames_left > 0
+
+    def speak(self, seconds: float = 0.6) -> None:
+        """Send ``seconds`` of tone from the next frame on (after any speech already queued), then silence."""
+        self._loud_frames_left += max(1, round(seconds * 1000 / FRAME_MS))
+
+    def next_pcm(self) -> bytes:
+        if self._loud_frames_left <= 0:
+            return super().next_pcm()
+        self._loud_frames_left -= 1
+        self.loud_frames_sent += 1
+        return self._tone
+
 
 class EmulatorClient:
-    def __init__(self) -> None:
+    def __init__(self, microphone: MediaStreamTrack | None = None) -> None:
         self.pc = RTCPeerConnection(rtc_configuration())
         self.channel = self.pc.createDataChannel("oai-events")
-        self.pc.addTrack(AudioStreamTrack())
+        self.microphone = microphone if microphone is not None else AudioStreamTrack()
+        self.pc.addTrack(self.microphone)
         self.events: list[dict[str, Any]] = []
         self.parse_errors: list[str] = []
         self.audio_frames = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import typing
 from typing import Any
@@ -195,6 +196,21 @@ def usage(input_tokens: int, output_tokens: int, audio: bool) -> dict[str, Any]:
             "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
         },
         "output_token_details": {"text_tokens": output_tokens, "audio_tokens": audio_out},
+    }
+
+
+def transcription_usage(model: Any, audio_seconds: float, transcript: str) -> dict[str, Any]:
+    """Usage of one input audio transcription: by duration for ``whisper-1``, by tokens otherwise."""
+    if model == "whisper-1":
+        return {"type": "duration", "seconds": round(audio_seconds, 3)}
+    audio_tokens = max(1, math.ceil(audio_seconds * 10))
+    output_tokens = count_tokens(transcript)
+    return {
+        "type": "tokens",
+        "input_tokens": audio_tokens,
+        "output_tokens": output_tokens,
+        "total_tokens": audio_tokens + output_tokens,
+        "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
     }
 
 

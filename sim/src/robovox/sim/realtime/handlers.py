@@ -104,25 +104,15 @@ def _output_audio_clear(session: EmulatedSession, data: dict[str, Any]) -> None:
 
 
 def _input_audio_append(session: EmulatedSession, data: dict[str, Any]) -> None:
-    """Accepted and ignored: the emulator does not listen."""
+    """Accepted and ignored: the emulator listens to the WebRTC audio track only."""
 
 
 def _input_audio_commit(session: EmulatedSession, data: dict[str, Any]) -> None:
-    commit_user_audio(session, events.new_id("item"), None)
-
-
-def commit_user_audio(session: EmulatedSession, item_id: str, transcript: str | None) -> None:
-    """The input buffer becomes a user audio item: ``committed``, then the item ``added`` and ``done``."""
-    previous = session.conversation[-1]["id"] if session.conversation else None
-    session.send({"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": previous})
-    content: list[dict[str, Any]] = [{"type": "input_audio", "transcript": transcript}]
-    item = {"id": item_id, "type": "message", "status": "completed", "role": "user", "content": content}
-    session.add_item(item)
-    session.send({"type": "conversation.item.done", "item": events.item_object(item), "previous_item_id": previous})
+    session.input_audio.commit()
 
 
 def _input_audio_clear(session: EmulatedSession, data: dict[str, Any]) -> None:
-    session.send({"type": "input_audio_buffer.cleared"})
+    session.input_audio.clear()
 
 
 HANDLERS: dict[str, Handler] = {

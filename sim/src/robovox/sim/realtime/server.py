@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from robovox.shared.webrtc import restrict_ice_host_addresses
 from . import events
 from .api import build_app
 from .config import session_object
+from .input_audio import DEFAULT_HEARD_TEXT
 from .session import EmulatedSession, SessionSettings
 from .waiting import Signal
 
@@ -54,11 +56,12 @@ class RealtimeEmulator:
         seconds_per_word: float = 0.05,
         function_call_delay_s: float = 0.0,
         ice_host_addresses: Sequence[str] = ("127.0.0.1",),
+        heard_text: str = DEFAULT_HEARD_TEXT,
     ) -> None:
         self.host = host
         self.port = port
         self.api_key = api_key
-        self.settings = SessionSettings(max_session_s, seconds_per_word, function_call_delay_s)
+        self.settings = SessionSettings(max_session_s, seconds_per_word, function_call_delay_s, heard_text)
         self.ice_host_addresses = tuple(ice_host_addresses)
         self.sessions: list[EmulatedSession] = []
         self.validation_errors: list[str] = []
@@ -75,6 +78,16 @@ class RealtimeEmulator:
     @property
     def azure_base_url(self) -> str:
         return f"http://{self.host}:{self.port}/openai/v1"
+
+    @property
+    def heard_text(self) -> str:
+        """What speech heard in a new session's incoming audio is transcribed as (``session.heard_text``
+        changes it for one session)."""
+        return self.settings.heard_text
+
+    @heard_text.setter
+    def heard_text(self, text: str) -> None:
+        self.settings = dataclasses.replace(self.settings, heard_text=text)
 
     @property
     def secrets_issued(self) -> int:

@@ -11,17 +11,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import av
 from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 from robovox.shared.webrtc import rtc_configuration
 
 from . import events
-from .audio import VoiceTrack, drain
+from .audio import VoiceTrack, drain, frame_level, frame_ms
 from .config import merged, session_object
 from .conversation import Conversation
 from .errors import ApiError
-from .handlers import commit_user_audio, handle
+from .handlers import handle
+from .input_audio import DEFAULT_HEARD_TEXT, InputAudioBuffer, SpeechTurn
 from .model import Decision, FunctionCall
 from .response import ResponseRun, build_spec, stop_all
 from .waiting import Signal, first_event
@@ -35,6 +37,7 @@ class SessionSettings:
     max_session_s: float = 3600.0
     seconds_per_word: float = 0.05
     function_call_delay_s: float = 0.0
+    heard_text: str = DEFAULT_HEARD_TEXT
 
 
 class EmulatedSession:
@@ -64,6 +67,7 @@ class EmulatedSession:
         self.voice = VoiceTrack()
         self.store = Conversation()
         self.last_response_id: str | None = None
+        self.input_audio = InputAudioBuffer(self, settings.heard_text)
         self._validation_errors = validation_errors
         self._on_change = on_change
         self._pc = RTCPeerConnection(rtc_configuration())
@@ -99,6 +103,36 @@ class EmulatedSession:
     def speech_frames_sent(self) -> int:
         """Frames of the tone (the model speaking), a subset of ``audio_frames_sent``."""
         return self.voice.speech_frames_sent
+
+    @property
+    def heard_text(self) -> str:
+        """What every turn heard in the incoming audio is transcribed as (unless one is queued)."""
+        return self.input_audio.heard_text
+
+    @heard_text.setter
+    def heard_text(self, text: str) -> None:
+        self.input_audio.heard_text = text
+
+    def hear_next(self, *texts: str) -> None:
+        """Transcripts for the next turns heard, in order; then ``heard_text`` again."""
+        self.input_audio.queued_texts.extend(texts)
+
+    @property
+    def speech_turns(self) -> list[SpeechTurn]:
+        """Turns heard in the incoming audio and committed (server VAD or ``input_audio_buffer.commit``)."""
+        return self.input_audio.turns
+
+    async def wait_for_speech_turn(self, index: int = 0, timeout: float = 10.0) -> SpeechTurn:  # noqa: ASYNC109
+        """Turn number ``index`` (0 is the first) heard in the incoming audio, once committed."""
+        return await self.input_audio.wait_for_turn(index, timeout)
+
+    async def wait_for_input_audio(
+        self,
+        predicate: Callable[[InputAudioBuffer], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109 - public API, mirrors asyncio.wait_for
+    ) -> None:
+        """Until ``predicate(session.input_audio)`` holds; checked after each incoming frame and commit."""
+        await self.input_audio.wait_until(predicate, timeout)
 
     async def wait_for_client_event(
         self,
@@ -141,20 +175,14 @@ class EmulatedSession:
         return run.call_id
 
     def say_as_user(self, text: str) -> str:
-        """The user said ``text``: server VAD events, a user audio item with that transcript, and a
-        new response (an active one is cancelled first, as ``interrupt_response`` does). Returns the
-        new response id."""
-        if self._active is not None:
-            self._active.cancel("turn_detected", audio_end="cleared")
+        """The user said ``text`` (whatever the incoming audio holds): server VAD events, a user audio
+        item with that transcript, and a new response (an active one is cancelled once speech starts,
+        as ``interrupt_response`` does). Returns the new response id."""
         item_id = events.new_id("item")
         end_ms = int((time.time() - self.started_at) * 1000)
         start_ms = max(0, end_ms - 1000)
-        self.send({"type": "input_audio_buffer.speech_started", "audio_start_ms": start_ms, "item_id": item_id})
-        self.send({"type": "input_audio_buffer.speech_stopped", "audio_end_ms": end_ms, "item_id": item_id})
-        commit_user_audio(self, item_id, text)
-        if self.config.get("audio", {}).get("input", {}).get("transcription") is not None:
-            done = {"item_id": item_id, "content_index": 0, "transcript": text}
-            self.send({"type": "conversation.item.input_audio_transcription.completed", **done})
+        self.input_audio.start_turn(item_id, start_ms, interrupt=True)
+        self.input_audio.stop_turn(item_id, start_ms, end_ms, text)
         return self.start_response({}).id
 
     async def expire(self) -> None:
@@ -337,10 +365,16 @@ class EmulatedSession:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind == "audio":
-            self._spawn(drain(track, self._count_frame))
+            self._spawn(drain(track, self._on_frame))
 
-    def _count_frame(self) -> None:
+    def _on_frame(self, frame: av.AudioFrame) -> None:
         self.audio_frames_received += 1
+        if self._close_task is not None:
+            return
+        try:
+            self.input_audio.receive(frame_level(frame), frame_ms(frame))
+        except Exception:  # a bug here must not stop the track being read
+            LOG.exception("[%s] failed to handle an incoming audio frame", self.call_id)
 
     def _on_connection_state(self) -> None:
         if self._pc.connectionState in ("failed", "closed"):
@@ -351,3 +385,4 @@ class EmulatedSession:
 
     def update_config(self, update: dict[str, Any]) -> None:
         self.config = merged(self.config, update)
+        self.input_audio.configure(self.config)
