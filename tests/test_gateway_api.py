@@ -58,14 +58,17 @@ async def test_stop_ends_the_session_and_start_opens_a_fresh_conversation(
     first = await live_session(gateway, emulator)
     robot = gateway.robots[ROBOT]
     conversation = robot.conversation_id
+    await say(api, "remember the red door")
+    await first.wait_for_server_event("response.done")
     assert (await api.post(f"/v1/robots/{ROBOT}/session/stop")).status_code == 202
     await first.closed_event.wait()
     refused = await api.post(f"/v1/robots/{ROBOT}/messages", json={"text": "hello"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "session_stopped"
     assert (await api.post(f"/v1/robots/{ROBOT}/session/start")).status_code == 202
-    await emulator.wait_for_session(1)
+    second = await emulator.wait_for_session(1)
     await robot.wait_live()
     assert robot.conversation_id != conversation
+    assert not [e for e in second.received if e["type"] == "conversation.item.create"], "nothing replayed"
     assert (await api.get(f"/v1/robots/{ROBOT}")).json()["state"] == SessionState.LIVE
 
 

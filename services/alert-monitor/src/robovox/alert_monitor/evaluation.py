@@ -111,10 +111,10 @@ class RobotEvaluation:
     def _publish_forecast(self, forecaster: BatteryForecaster, at: float) -> None:
         forecaster.published_at = at
         forecast = forecaster.forecast()
-        if forecast is None:
+        msg = forecast.message() if forecast is not None else forecaster.early_message()
+        if msg is None:
             return
         self.forecast = forecast
-        msg = forecast.message()
         self.out.derived.append((BATTERY_FORECAST_TOPIC, msg, at))
         self._evaluate(BATTERY_FORECAST_TOPIC, msg, at)
 

@@ -83,6 +83,19 @@ class BatteryForecaster:
     def due(self, at: float) -> bool:
         return at - self.published_at >= self.config.publish_every_s
 
+    def early_message(self) -> dict[str, Any] | None:
+        """Before there is a trend: the newest reading, and why there is no forecast yet."""
+        if not self._window:
+            return None
+        volts = self._window[-1][1]
+        n, needed = len(self._window), self.config.min_samples
+        return {
+            "voltage": round(volts, 4),
+            "threshold_v": self.config.threshold_v,
+            "samples": n,
+            "summary": f"{volts:.2f} V; no trend yet ({n} of at least {needed} readings over a second or more)",
+        }
+
     def forecast(self) -> Forecast | None:
         """The fit over the window; None until ``min_samples`` readings spanning a second or more."""
         window = self._window

@@ -67,6 +67,9 @@ class RobotSession:
         self._wake = asyncio.Event()
         self._wanted = settings.autostart
         self._idle = False
+        self._may_resume = True
+        """Only the first session of this process may continue a recent conversation from Redis;
+        a stop or a fresh restart asked for a new one."""
         self._restart: str | None = None
         """``continue`` or ``fresh`` when a restart is asked for."""
         self._carried: list[ResponseRequest] = []
@@ -188,7 +191,9 @@ class RobotSession:
     async def _open(self) -> tuple[RealtimeSession, str] | None:
         """A new session given the conversation so far, and the log id it was read up to."""
         if self.conversation_id is None:
-            self.conversation_id = await self.ctx.conversation.resumable(RESUME_WINDOW_S) or new_conversation_id()
+            resumed = await self.ctx.conversation.resumable(RESUME_WINDOW_S) if self._may_resume else None
+            self.conversation_id = resumed or new_conversation_id()
+        self._may_resume = False
         session = RealtimeSession(self.ctx, self.conversation_id)
         try:
             await session.open()
