@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen --no-sync
 help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
 	@echo "make test    run lint, type checks and the test suite"
-	@echo "make bench   run the pipeline and session-gateway benchmarks"
+	@echo "make bench   run the pipeline, session-gateway and alert benchmarks"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,6 +40,7 @@ test: lint typecheck
 bench: env
 	$(RUN) python bench/pipeline_latency.py
 	$(RUN) python bench/gateway_sessions.py
+	$(RUN) python bench/alert_latency.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .demo

@@ -10,6 +10,9 @@ the prototype's text chat), or sends a tool call straight to the executor:
     robovox> get_battery_voltage               (a tool call, by name)
 
 ``--say`` and ``--call`` do the same without a prompt and exit (used by the tests).
+Alerts print as they fire and resolve; ``--battery-volts 23.2 --battery-drain 0.5``
+drains the simulated battery through the warning and critical thresholds in a
+few minutes.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import httpx2
 from redis.asyncio import Redis
 
 from robovox.shared.embedded_redis import EmbeddedRedis, free_port
+from robovox.shared.messages import AlertTransition
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
@@ -38,7 +42,7 @@ from robovox.shared.testing.streams import add_tool_call, last_entry_id, wait_fo
 from robovox.sim.demo_gateway import Gateway
 
 SHIPPED_ROSBRIDGE = "ws://127.0.0.1:9090"
-SERVICES = ("robovox.ros_adapter", "robovox.executor")
+SERVICES = ("robovox.ros_adapter", "robovox.executor", "robovox.alert_monitor")
 
 
 def parse_call(line: str) -> tuple[str, str]:
@@ -125,6 +129,19 @@ async def say(redis: Redis, gateway: Gateway, robot_id: str, text: str) -> list[
                         return lines
 
 
+async def print_alerts(redis: Redis, robot_id: str) -> None:
+    """Each alert transition as it happens, between prompts."""
+    stream = RobotKeys.of(robot_id).alerts
+    after = await last_entry_id(redis, stream)
+    while True:
+        found: Any = await redis.xread({stream: after}, block=30_000)
+        for _stream, entries in found or []:
+            for entry_id, fields in entries:
+                after = entry_id
+                alert = AlertTransition.from_fields(fields)
+                print(f"\n  [alert {alert.severity.value} {alert.status.value}] {alert.rule}: {alert.message}")
+
+
 def describe(item: ConversationItem) -> str:
     if item.kind is ItemKind.FUNCTION_CALL:
         return f"  model calls {item.name}({item.arguments})"
@@ -166,6 +183,7 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
             "ROBOVOX_LOG_LEVEL": args.log_level,
         }
         sim = [sys.executable, "-m", "robovox.sim.robot", "--port", str(sim_port), "--log-level", "WARNING"]
+        sim += ["--initial-voltage", str(args.battery_volts), "--idle-drain", str(args.battery_drain)]
         gateway = Gateway.for_demo(env)
         commands = [(sim, env), *gateway.emulator_command]
         commands += [([sys.executable, "-m", module], env) for module in SERVICES]
@@ -185,10 +203,14 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
                     print("\n".join(await say(redis, gateway, robot.robot_id, text)))
                 if args.call or args.say:
                     return
-                if sys.stdin.isatty():
-                    await prompt(redis, robot, gateway)
-                else:
-                    await asyncio.Event().wait()  # until SIGINT / SIGTERM
+                alerts = asyncio.create_task(print_alerts(redis, robot.robot_id))
+                try:
+                    if sys.stdin.isatty():
+                        await prompt(redis, robot, gateway)
+                    else:
+                        await asyncio.Event().wait()  # until SIGINT / SIGTERM
+                finally:
+                    alerts.cancel()
             finally:
                 await redis.aclose()
 
@@ -200,6 +222,10 @@ def main() -> None:
     parser.add_argument("--redis-port", type=int, default=6399, help="0 picks a free port")
     parser.add_argument("--sim-port", type=int, default=9090, help="0 picks a free port")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--battery-volts", type=float, default=25.2, help="the simulated battery's starting voltage")
+    parser.add_argument(
+        "--battery-drain", type=float, default=0.02, help="volts per minute (try 0.5 from 23.2 V to hear alerts)"
+    )
     parser.add_argument("--call", action="append", default=[], help="send this call, print the outcome; repeatable")
     parser.add_argument("--say", action="append", default=[], help="say this to the robot's session; repeatable")
     args = parser.parse_args()
