@@ -25,7 +25,7 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml shared/pyproject.toml services/*/p
 env: $(VENV)/.synced
 
 demo: env
-	$(RUN) python -m robovox.sim.embedded
+	$(RUN) python -m robovox.sim.embedded $(ARGS)
 
 lint: env
 	$(RUN) ruff check .

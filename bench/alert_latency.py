@@ -52,6 +52,7 @@ from robovox.shared.messages import AlertStatus, AlertTransition
 from robovox.shared.profile import load_profile
 from robovox.shared.profile.alerts import BatteryForecast
 from robovox.shared.streams import RobotKeys
+from robovox.shared.testing.streams import follow
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 from robovox.sim.robot.battery import Battery
@@ -117,13 +118,10 @@ def start_services(redis_url: str, profiles: Path, base_url: str) -> list[subpro
 async def next_transition(redis: Redis, after: str, status: AlertStatus) -> str:
     """Block until the alerts stream has a ``status`` transition after ``after``; its id."""
     async with asyncio.timeout(10):
-        while True:
-            reply: Any = await redis.xread({KEYS.alerts: after}, block=1000)
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    after = entry_id
-                    if AlertTransition.from_fields(fields).status is status:
-                        return str(entry_id)
+        async for entry_id, fields in follow(redis, KEYS.alerts, after):
+            if AlertTransition.from_fields(fields).status is status:
+                return entry_id
+    raise AssertionError("unreachable")
 
 
 async def first_session(emulator: RealtimeEmulator, procs: list[subprocess.Popen[bytes]]) -> Any:

@@ -14,6 +14,7 @@ from robovox.executor.service import ToolExecutor
 from robovox.gateway.service import SessionGateway
 from robovox.shared.messages import AlertStatus, InboxEntry
 from robovox.shared.streams import Group
+from robovox.shared.testing.streams import follow
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 from tests.conftest import KEYS, ROBOT
@@ -23,15 +24,10 @@ from tests.test_gateway import live_session
 
 async def forecast_with_trend(redis: Redis) -> None:
     """Wait for the monitor's first forecast that has a trend (ten readings over a second or more)."""
-    last = "0-0"
     async with asyncio.timeout(15):
-        while True:
-            reply: Any = await redis.xread({KEYS.telemetry: last}, block=1000)
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    if fields["topic"] == "/robovox/battery_forecast" and "msg.trend_v_per_min" in fields:
-                        return
+        async for _id, fields in follow(redis, KEYS.telemetry, after="0-0"):
+            if fields["topic"] == "/robovox/battery_forecast" and "msg.trend_v_per_min" in fields:
+                return
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from robovox.alert_monitor.notices import CRITICAL_INSTRUCTIONS, WARNING_INSTRUC
 from robovox.alert_monitor.service import AlertMonitor
 from robovox.gateway.service import SessionGateway
 from robovox.shared.messages import AlertStatus, AlertTransition, Severity
+from robovox.shared.testing.streams import follow
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 from tests.conftest import KEYS
@@ -40,30 +41,23 @@ async def alerts(redis: Redis) -> list[AlertTransition]:
 
 async def next_alert(redis: Redis, rule: str, status: AlertStatus, timeout_s: float = 15.0) -> AlertTransition:
     """Block on the alerts stream until ``rule`` makes the ``status`` transition."""
-    last = "0-0"
     async with asyncio.timeout(timeout_s):
-        while True:
-            reply: Any = await redis.xread({KEYS.alerts: last}, block=1000)
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    alert = AlertTransition.from_fields(fields)
-                    if alert.rule == rule and alert.status is status:
-                        return alert
+        async for _id, fields in follow(redis, KEYS.alerts, after="0-0"):
+            alert = AlertTransition.from_fields(fields)
+            if alert.rule == rule and alert.status is status:
+                return alert
+    raise AssertionError("unreachable")
 
 
 async def battery_readings(redis: Redis, count: int) -> list[float]:
     """The next ``count`` battery samples the adapter records."""
     values: list[float] = []
-    last = "$"
     async with asyncio.timeout(count + 10):
-        while len(values) < count:
-            reply: Any = await redis.xread({KEYS.telemetry: last}, block=1000)
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    last = entry_id
-                    if fields["topic"] == "/battery/voltage":
-                        values.append(float(fields["msg.data"]))
+        async for _id, fields in follow(redis, KEYS.telemetry):
+            if fields["topic"] == "/battery/voltage":
+                values.append(float(fields["msg.data"]))
+                if len(values) == count:
+                    break
     return values
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic_settings import BaseSettings
 
+from robovox.alert_monitor.settings import MonitorSettings
 from robovox.executor.settings import ExecutorSettings
 from robovox.gateway.settings import GatewaySettings
 from robovox.ros_adapter.settings import AdapterSettings
@@ -29,6 +30,7 @@ def readme_settings() -> dict[str, str]:
         (ExecutorSettings, "tool-executor"),
         (AdapterSettings, "ros-adapter"),
         (GatewaySettings, "session-gateway"),
+        (MonitorSettings, "alert-monitor"),
     ],
 )
 def test_every_setting_is_in_the_readme_table(settings: type[BaseSettings], service: str) -> None:
@@ -42,7 +44,7 @@ def test_every_setting_is_in_the_readme_table(settings: type[BaseSettings], serv
 def test_the_readme_table_names_no_setting_that_does_not_exist() -> None:
     known = {
         f"{ENV_PREFIX}{field.upper()}"
-        for settings in (ServiceSettings, ExecutorSettings, AdapterSettings, GatewaySettings)
+        for settings in (ServiceSettings, ExecutorSettings, AdapterSettings, GatewaySettings, MonitorSettings)
         for field in settings.model_fields
     }
     assert set(readme_settings()) <= known

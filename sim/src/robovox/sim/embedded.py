@@ -38,7 +38,7 @@ from robovox.shared.messages import AlertTransition
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
-from robovox.shared.testing.streams import add_tool_call, last_entry_id, wait_for_output
+from robovox.shared.testing.streams import add_tool_call, follow, last_entry_id, wait_for_output
 from robovox.sim.demo_gateway import Gateway
 
 SHIPPED_ROSBRIDGE = "ws://127.0.0.1:9090"
@@ -131,15 +131,9 @@ async def say(redis: Redis, gateway: Gateway, robot_id: str, text: str) -> list[
 
 async def print_alerts(redis: Redis, robot_id: str) -> None:
     """Each alert transition as it happens, between prompts."""
-    stream = RobotKeys.of(robot_id).alerts
-    after = await last_entry_id(redis, stream)
-    while True:
-        found: Any = await redis.xread({stream: after}, block=30_000)
-        for _stream, entries in found or []:
-            for entry_id, fields in entries:
-                after = entry_id
-                alert = AlertTransition.from_fields(fields)
-                print(f"\n  [alert {alert.severity.value} {alert.status.value}] {alert.rule}: {alert.message}")
+    async for _id, fields in follow(redis, RobotKeys.of(robot_id).alerts):
+        alert = AlertTransition.from_fields(fields)
+        print(f"\n  [alert {alert.severity.value} {alert.status.value}] {alert.rule}: {alert.message}")
 
 
 def describe(item: ConversationItem) -> str:

@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from robovox.shared.profile.alerts import TelemetryContext
-from robovox.shared.profile.mapping import MISSING
+from robovox.shared.profile.mapping import MISSING, as_number
 
 
 def _spoken(value: Any, decimals: int) -> str:
@@ -40,9 +40,9 @@ class ContextField:
             return False
         if offered is MISSING:
             return True
-        numeric = not isinstance(latest, bool) and isinstance(latest, int | float)
-        if numeric and not isinstance(offered, bool) and isinstance(offered, int | float):
-            moved = abs(float(latest) - float(offered))
+        latest_number, offered_number = as_number(latest), as_number(offered)
+        if latest_number is not None and offered_number is not None:
+            moved = abs(latest_number - offered_number)
             return moved >= self.spec.min_delta if self.spec.min_delta > 0 else moved > 0
         return bool(latest != offered)
 

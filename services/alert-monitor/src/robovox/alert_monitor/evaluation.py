@@ -20,7 +20,7 @@ from robovox.alert_monitor.rules import RuleEvaluator, Transition
 from robovox.shared.messages import AlertTransition, InboxEntry, InboxKind, parse_time
 from robovox.shared.profile import RobotProfile
 from robovox.shared.profile.alerts import BATTERY_FORECAST_TOPIC
-from robovox.shared.profile.mapping import read_field
+from robovox.shared.profile.mapping import as_number, read_field
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,6 @@ class Outgoing:
 
     def __bool__(self) -> bool:
         return bool(self.alerts or self.derived)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 class RobotEvaluation:
@@ -102,7 +96,7 @@ class RobotEvaluation:
             context.observe(read_field(msg, context.spec.field), at)
         forecaster = self.forecaster
         if forecaster is not None and topic == forecaster.config.topic:
-            volts = _number(read_field(msg, forecaster.config.field))
+            volts = as_number(read_field(msg, forecaster.config.field))
             if volts is not None:
                 forecaster.add(at, volts)
                 if forecaster.due(at):

@@ -20,7 +20,7 @@ from typing import Any
 
 from robovox.shared.messages import AlertStatus
 from robovox.shared.profile.alerts import AlertRule
-from robovox.shared.profile.mapping import MISSING
+from robovox.shared.profile.mapping import MISSING, as_number
 
 
 class Phase(StrEnum):
@@ -38,12 +38,6 @@ class Transition:
     """The value that caused it; MISSING for a silent topic."""
     at: float
     sample_at: float | None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
 
 
 class RuleEvaluator:
@@ -94,7 +88,7 @@ class RuleEvaluator:
         rule = self.rule
         if rule.equals is not None:
             return value == rule.equals, value != rule.equals
-        number = _number(value)
+        number = as_number(value)
         if number is None:
             return None
         if rule.below is not None:

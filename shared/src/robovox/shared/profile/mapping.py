@@ -56,3 +56,10 @@ def read_field(message: Any, path: str) -> Any:
         else:
             return MISSING
     return value
+
+
+def as_number(value: Any) -> float | None:
+    """The value as a float if it is a JSON number (booleans are not), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -54,6 +55,17 @@ async def last_entry_id(redis: Redis, stream: str) -> str:
     """The id of the newest entry of ``stream`` ("0-0" if empty), to read what comes after it."""
     newest: Any = await redis.xrevrange(stream, count=1)
     return str(newest[0][0]) if newest else "0-0"
+
+
+async def follow(redis: Redis, stream: str, after: str = "$") -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """Every entry of ``stream`` after id ``after`` ("$": from now), as it arrives (XREAD BLOCK)."""
+    last = await last_entry_id(redis, stream) if after == "$" else after
+    while True:
+        reply: Any = await redis.xread({stream: last}, block=1000, count=100)
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                last = entry_id
+                yield entry_id, fields
 
 
 async def wait_for_output(
