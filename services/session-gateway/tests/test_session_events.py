@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from robovox.gateway.session import RealtimeSession, RobotContext
-from robovox.shared.messages import ToolCall
+from robovox.shared.entry import format_time, utc_now
+from robovox.shared.messages import InboxEntry, InboxKind, ToolCall, Urgency
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
 
@@ -148,3 +150,24 @@ async def test_a_malformed_event_is_logged_and_skipped(session: RealtimeSession,
     await feed(session, {"type": "response.output_item.done", "item": "not an object"})
     session._on_message("not json")
     assert await tool_calls(redis) == []
+
+
+async def test_an_entry_that_waited_for_a_session_is_told_with_its_age_and_never_preempts(
+    session: RealtimeSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[dict[str, Any]] = []
+
+    def capture(event: dict[str, Any]) -> str:
+        sent.append(event)
+        return json.dumps(event)
+
+    monkeypatch.setattr(session.peer, "send", capture)
+    raised = utc_now() - timedelta(minutes=10)
+    entry = InboxEntry(
+        kind=InboxKind.SYSTEM_MESSAGE, robot_id="cleaner-1", text="CRITICAL WARNING (battery_critical): low.",
+        speak=True, source="alert-monitor", urgency=Urgency.URGENT, created_at=raised,
+    )  # fmt: skip
+    await session.deliver(entry)
+    assert [e["type"] for e in sent] == ["conversation.item.create", "response.create"]  # no cancel, no clear
+    text = sent[0]["item"]["content"][0]["text"]
+    assert text == f"(From {format_time(raised)}, 10 minutes ago.) CRITICAL WARNING (battery_critical): low."
