@@ -33,7 +33,8 @@ async def test_unknown_tool_is_refused_with_the_available_functions(redis: Redis
     assert entry.reason == "unknown_tool"
     assert entry.text == (
         'There is no function named "fly_away". The available functions are: start_cleaning, move_to_corner, '
-        "stop_cleaning, lower_vacuum_pads, release_vacuum, get_battery_voltage, read_digital_io, emergency_stop. "
+        "stop_cleaning, lower_vacuum_pads, release_vacuum, get_battery_voltage, get_battery_status, read_digital_io, "
+        "emergency_stop. "
         "Tell the user what you can do instead."
     )
 
