@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from robovox.shared.entry import format_time, utc_now
-from robovox.shared.messages import parse_time
+from robovox.shared.messages import TelemetrySample, parse_time
 from robovox.shared.streams import RobotKeys
 
 
@@ -38,6 +39,33 @@ def staleness(sample: LatestSample | None, max_age_s: float) -> str | None:
 
 def encode_latest(msg: dict[str, Any], ros_type: str, received_at: datetime) -> str:
     return json.dumps({"msg": msg, "type": ros_type, "received_at": format_time(received_at)}, separators=(",", ":"))
+
+
+def record_samples(
+    pipe: Pipeline, robot_id: str, samples: list[tuple[str, str, dict[str, Any], datetime]], maxlen: int
+) -> None:
+    """Queue (topic, ros_type, msg, received_at) samples on ``pipe``: one stream entry each, and
+    the newest per topic in the latest-value hash. Every producer of telemetry writes through here."""
+    keys = RobotKeys.of(robot_id)
+    latest: dict[str, str] = {}
+    for topic, ros_type, msg, received_at in samples:
+        sample = TelemetrySample(
+            robot_id=robot_id, topic=topic, ros_type=ros_type, msg=json.dumps(msg, separators=(",", ":")),
+            received_at=received_at,
+        )  # fmt: skip
+        pipe.xadd(keys.telemetry, sample.to_fields(), maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+        latest[topic] = encode_latest(msg, ros_type, received_at)
+    if latest:
+        pipe.hset(keys.telemetry_latest, mapping=latest)  # type: ignore[arg-type]
+
+
+def spoken_value(value: Any, decimals: int = 2) -> str:
+    """A telemetry value as the model should say it: ``on (true)``, ``24.10``, ``up``."""
+    if isinstance(value, bool):
+        return "on (true)" if value else "off (false)"
+    if isinstance(value, float):
+        return f"{value:.{decimals}f}"
+    return str(value)
 
 
 async def read_latest(redis: Redis, keys: RobotKeys, topics: list[str]) -> dict[str, LatestSample]:

@@ -9,14 +9,7 @@ from typing import Any
 
 from robovox.shared.profile.alerts import TelemetryContext
 from robovox.shared.profile.mapping import MISSING, as_number
-
-
-def _spoken(value: Any, decimals: int) -> str:
-    if isinstance(value, bool):
-        return "on (true)" if value else "off (false)"
-    if isinstance(value, float):
-        return f"{value:.{decimals}f}"
-    return str(value)
+from robovox.shared.telemetry import spoken_value
 
 
 class ContextField:
@@ -51,7 +44,7 @@ class ContextField:
         self.offered, self.offered_at = self.latest, now
         spec = self.spec
         unit = f" {spec.unit}" if spec.unit else ""
-        return f"{spec.label or spec.field} is {_spoken(self.latest, spec.decimals)}{unit}"
+        return f"{spec.label or spec.field} is {spoken_value(self.latest, spec.decimals)}{unit}"
 
     def forget(self) -> None:
         """The conversation changed: the next due check offers the value again."""

@@ -11,7 +11,6 @@ missed, one that was down long starts from the newest sample.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -24,12 +23,12 @@ from redis.exceptions import RedisError
 from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
-from robovox.shared.messages import InboxEntry, TelemetrySample
+from robovox.shared.messages import InboxEntry
 from robovox.shared.profile import RobotProfile
 from robovox.shared.profile.alerts import BATTERY_FORECAST_TYPE
 from robovox.shared.session import SessionState
 from robovox.shared.streams import MaxLen, RobotKeys
-from robovox.shared.telemetry import encode_latest
+from robovox.shared.telemetry import record_samples
 
 log = logging.getLogger(__name__)
 
@@ -134,17 +133,11 @@ class RobotMonitor:
                 pipe.hset(keys.alert_state, alert.rule, alert.state)
             for note in self._context:
                 pipe.xadd(keys.inbox, note.to_fields(), maxlen=MaxLen.INBOX, approximate=True)  # type: ignore[arg-type]
-            latest: dict[str, str] = {}
-            for topic, msg, at in pending.derived:
-                received_at = datetime.fromtimestamp(at, UTC)
-                sample = TelemetrySample(
-                    robot_id=self.robot_id, topic=topic, ros_type=BATTERY_FORECAST_TYPE,
-                    msg=json.dumps(msg, separators=(",", ":")), received_at=received_at,
-                )  # fmt: skip
-                pipe.xadd(keys.telemetry, sample.to_fields(), maxlen=MaxLen.TELEMETRY, approximate=True)  # type: ignore[arg-type]
-                latest[topic] = encode_latest(msg, BATTERY_FORECAST_TYPE, received_at)
-            if latest:
-                pipe.hset(keys.telemetry_latest, mapping=latest)  # type: ignore[arg-type]
+            derived = [
+                (topic, BATTERY_FORECAST_TYPE, msg, datetime.fromtimestamp(at, UTC))
+                for topic, msg, at in pending.derived
+            ]
+            record_samples(pipe, self.robot_id, derived, MaxLen.TELEMETRY)
             pipe.hset(keys.alert_state, POSITION_FIELD, self.position)
             await pipe.execute()
         self._saved_position = self.position

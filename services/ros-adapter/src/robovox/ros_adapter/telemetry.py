@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
 from redis.asyncio import Redis
 
 from robovox.shared.entry import utc_now
-from robovox.shared.messages import TelemetrySample
 from robovox.shared.streams import RobotKeys
-from robovox.shared.telemetry import encode_latest
+from robovox.shared.telemetry import record_samples
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +48,6 @@ class TelemetryRecorder:
                 log.exception("robot %s: could not record %d telemetry samples", self._robot_id, len(batch))
 
     async def _write(self, batch: list[tuple[str, str, dict[str, Any]]]) -> None:
-        latest: dict[Any, Any] = {}
         async with self._redis.pipeline(transaction=False) as pipe:
-            for topic, ros_type, msg in batch:
-                now = utc_now()
-                sample = TelemetrySample(
-                    robot_id=self._robot_id, topic=topic, ros_type=ros_type, msg=json.dumps(msg), received_at=now
-                )
-                pipe.xadd(self._keys.telemetry, sample.to_fields(), maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
-                latest[topic] = encode_latest(msg, ros_type, now)
-            pipe.hset(self._keys.telemetry_latest, mapping=latest)
+            record_samples(pipe, self._robot_id, [(t, r, m, utc_now()) for t, r, m in batch], self._maxlen)
             await pipe.execute()

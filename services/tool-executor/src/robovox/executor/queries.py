@@ -10,15 +10,7 @@ from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.profile import ReadTelemetry, Tool
 from robovox.shared.profile.mapping import MISSING, fill_template, read_field
 from robovox.shared.streams import RobotKeys
-from robovox.shared.telemetry import read_latest, staleness
-
-
-def _spoken(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on (true)" if value else "off (false)"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
+from robovox.shared.telemetry import read_latest, spoken_value, staleness
 
 
 async def answer_query(redis: Redis, keys: RobotKeys, tool: Tool, arguments: dict[str, Any]) -> str | Rejection:
@@ -40,4 +32,4 @@ async def answer_query(redis: Redis, keys: RobotKeys, tool: Tool, arguments: dic
             f"{binding.topic} has no field {field!r}, so {tool.name} cannot answer. Tell the user.",
         )
     unit = f" {binding.unit}" if binding.unit else ""
-    return f"{binding.label or field}: {_spoken(value)}{unit} (measured {sample.age_s:.1f} s ago)"
+    return f"{binding.label or field}: {spoken_value(value)}{unit} (measured {sample.age_s:.1f} s ago)"
