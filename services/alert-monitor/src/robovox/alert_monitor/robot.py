@@ -104,6 +104,8 @@ class RobotMonitor:
 
     async def _follow_session(self, now: float) -> None:
         """Context goes only to a live session; a new conversation is told every value again."""
+        if not self.evaluation.context:
+            return  # nothing to tell: no need to read the session every tick
         state: Any
         conversation_id: Any
         state, conversation_id = await self._redis.hmget(self._keys.session, ["state", "conversation_id"])
