@@ -4,12 +4,13 @@ ROS adapter (roslibpy) and the tool executor, with the test as the gateway."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2
 import pytest
@@ -23,6 +24,7 @@ from robovox.gateway.service import SessionGateway
 from robovox.gateway.settings import GatewaySettings
 from robovox.ros_adapter.service import RosAdapter
 from robovox.ros_adapter.settings import AdapterSettings
+from robovox.shared.lifecycle import RobotService
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.streams import RobotKeys
 from robovox.sim.realtime import RealtimeEmulator
@@ -31,6 +33,8 @@ from robovox.sim.robot import RobotSimulator
 REPO = Path(__file__).resolve().parents[1]
 ROBOT = "cleaner-1"
 KEYS = RobotKeys.of(ROBOT)
+
+ServiceT = TypeVar("ServiceT", bound=RobotService[Any, Any])
 
 FAST = {"block_ms": 100, "claim_idle_ms": 1000, "shutdown_grace_ms": 300}
 
@@ -68,34 +72,39 @@ async def _serve(service: Any) -> tuple[Any, asyncio.Task[None]]:
     return service, task
 
 
+@contextlib.asynccontextmanager
+async def serving(service: ServiceT, stop_within_s: float = 10.0) -> AsyncIterator[ServiceT]:
+    """Run a service in this loop until the block ends, as its process would."""
+    _, task = await _serve(service)
+    try:
+        yield service
+    finally:
+        service.stop()
+        await asyncio.wait_for(task, stop_within_s)
+
+
 @pytest.fixture
 async def adapter(redis_url: str, profiles_dir: Path) -> AsyncIterator[RosAdapter]:
     settings = AdapterSettings(
         redis_url=redis_url, profiles_dir=profiles_dir, reconnect_initial_s=0.1, reconnect_max_s=0.5,
         link_heartbeat_s=0.2, **FAST,
     )  # fmt: skip
-    service, task = await _serve(RosAdapter(settings))
-    yield service
-    service.stop()
-    await asyncio.wait_for(task, 10)
+    async with serving(RosAdapter(settings)) as service:
+        yield service
 
 
 @pytest.fixture
 async def executor(redis_url: str, profiles_dir: Path) -> AsyncIterator[ToolExecutor]:
     settings = ExecutorSettings(redis_url=redis_url, profiles_dir=profiles_dir, result_grace_s=1.0, **FAST)
-    service, task = await _serve(ToolExecutor(settings))
-    yield service
-    service.stop()
-    await asyncio.wait_for(task, 10)
+    async with serving(ToolExecutor(settings)) as service:
+        yield service
 
 
 @pytest.fixture
 async def monitor(redis_url: str, profiles_dir: Path) -> AsyncIterator[AlertMonitor]:
     settings = MonitorSettings(redis_url=redis_url, profiles_dir=profiles_dir, tick_s=0.1, **FAST)
-    service, task = await _serve(AlertMonitor(settings))
-    yield service
-    service.stop()
-    await asyncio.wait_for(task, 10)
+    async with serving(AlertMonitor(settings)) as service:
+        yield service
 
 
 async def telemetry_seen(redis: Redis, topic: str, where: str, equals: str, timeout_s: float = 10.0) -> None:
@@ -195,11 +204,9 @@ async def gateway(
     redis_url: str, profiles_dir: Path, emulator: RealtimeEmulator, gateway_overrides: dict[str, Any]
 ) -> AsyncIterator[SessionGateway]:
     settings = gateway_settings(redis_url, profiles_dir, emulator.base_url, **gateway_overrides)
-    service, task = await _serve(SessionGateway(settings))
-    await asyncio.wait_for(service.api_started.wait(), 5)
-    yield service
-    service.stop()
-    await asyncio.wait_for(task, 15)
+    async with serving(SessionGateway(settings), stop_within_s=15) as service:
+        await asyncio.wait_for(service.api_started.wait(), 5)
+        yield service
 
 
 @pytest.fixture
