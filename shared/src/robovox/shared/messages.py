@@ -162,6 +162,8 @@ class InboxEntry(StreamEntry):
     """Machine-readable rejection or failure class (``unknown_tool``, ``precondition`` ...)."""
     instructions: str | None = None
     urgency: Urgency = Urgency.NORMAL
+    severity: Severity | None = None
+    """An alert's severity (alert monitor), shown to operators."""
     open_session: bool = False
     """Ask the gateway to open the robot's session if none is open (alerts on robots with a speaker)."""
     created_at: AwareDatetime = Field(default_factory=utc_now)

@@ -46,6 +46,13 @@ CALL_RECORD_TTL_S: Final = 24 * 3600
 redelivered call_id is recognised and never executed twice."""
 
 
+def client_secret_key(digest: str) -> str:
+    """String with a TTL: a client secret's grant (robot, operator, expiry), keyed by the secret's SHA-256.
+
+    Not a robot key: the secret alone names its robot, so any gateway can check it."""
+    return f"{PREFIX}:client_secret:{digest}"
+
+
 def check_robot_id(robot_id: str) -> str:
     """Return ``robot_id`` if it is safe to embed in a key, else raise ValueError."""
     if not _ROBOT_ID_RE.match(robot_id):

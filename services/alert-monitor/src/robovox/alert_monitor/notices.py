@@ -99,6 +99,7 @@ def notice(rule: AlertRule, transition: Transition, robot: str, text: str, open_
         reason=rule.name,
         instructions=instructions if speak else None,
         urgency=Urgency.URGENT if critical else Urgency.NORMAL,
+        severity=severity,
         open_session=open_session and speak,
     )
 

@@ -21,7 +21,11 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 
+from robovox.gateway.api_errors import ApiError, error_response
+from robovox.gateway.client_api import client_routes, mount_console
+from robovox.gateway.client_secrets import ClientSecretStore
 from robovox.gateway.robot import RobotSession
+from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind
 from robovox.shared.session import SessionState
@@ -88,16 +92,6 @@ class Stats(BaseModel):
     events_dropped: int
 
 
-def _error(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
-
-
-class ApiError(HTTPException):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status, message)
-        self.code = code
-
-
 def robot_out(robot: RobotSession) -> RobotOut:
     info = robot.info()
     limits = robot.current.rate_limits.values() if robot.current else []
@@ -121,12 +115,13 @@ def robot_out(robot: RobotSession) -> RobotOut:
 def create_api(
     robots: Mapping[str, RobotSession],
     redis: Redis,
-    token: str,
+    settings: GatewaySettings,
     loop_lag: LoopLagMonitor,
     dispatch_ms: RecentSamples,
     events_dropped: Callable[[], int],
 ) -> FastAPI:
     app = FastAPI(title="RoboVox session gateway", version="0.1.0")
+    token = settings.api_token.get_secret_value()
     bearer = HTTPBearer(auto_error=False)
 
     def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
@@ -146,18 +141,18 @@ def create_api(
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return _error(exc.status_code, exc.code, str(exc.detail), headers)
+        return error_response(exc.status_code, exc.code, str(exc.detail), headers)
 
     @app.exception_handler(HTTPException)
-    async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http_error", str(exc.detail))
+    async def _httperror_response(_request: Request, exc: HTTPException) -> JSONResponse:
+        return error_response(exc.status_code, "http_error", str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}" for err in exc.errors()
         )
-        return _error(422, "invalid_request", problems)
+        return error_response(422, "invalid_request", problems)
 
     @app.get("/health")
     async def health() -> Health:
@@ -224,4 +219,6 @@ def create_api(
         )
         return MessageOut(robot_id=found.ctx.robot_id, inbox_entry_id=str(entry_id), state=found.state)
 
+    app.include_router(client_routes(robots, ClientSecretStore(redis), settings))
+    mount_console(app)
     return app

@@ -5,8 +5,8 @@ The outgoing audio track sends only when there is something to send (a
 microphone relay, later): an idle robot costs no encoder time.
 
 The model's audio is dropped as RTP, before aiortc's jitter buffer and Opus
-decoder, until something listens (``listen(True)``; operators and robot
-speakers come with the console). aiortc decodes every received track in a
+decoder, until something listens (``listen(True)``: a client or the robot's
+own speaker, through the robot's ``AudioHub``). aiortc decodes every received track in a
 thread of its own and hands each 20 ms frame to the event loop: fifty voices
 nobody hears cost a core and tens of milliseconds of loop lag. Decoded frames
 that are produced are always read; an unread track grows aiortc's buffers
@@ -83,6 +83,8 @@ class RealtimePeer:
         self.call_id = ""
         self.audio_frames_received = 0
         self.listening = False
+        self.on_audio: Callable[[AudioFrame], None] | None = None
+        """Receives each decoded frame of the model's audio while listening (the robot's AudioHub)."""
         self._drains: set[asyncio.Task[None]] = set()
         self._wire()
 
@@ -121,8 +123,10 @@ class RealtimePeer:
     async def _drain(self, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
             while True:
-                await track.recv()
+                frame = await track.recv()
                 self.audio_frames_received += 1
+                if self.on_audio is not None and isinstance(frame, AudioFrame):
+                    self.on_audio(frame)
 
     async def open(self, signaling: RealtimeSignaling, session: dict[str, Any], timeout_s: float) -> CallAnswer:
         """Offer, post it, apply the answer, and wait for the data channel to open."""

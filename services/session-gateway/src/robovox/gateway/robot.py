@@ -21,7 +21,7 @@ import logging
 import secrets
 import time
 from datetime import timedelta
-from typing import Final
+from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -35,7 +35,7 @@ from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsum
 from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.messages import InboxEntry
 from robovox.shared.session import SessionInfo, SessionState
-from robovox.shared.streams import RobotKeys
+from robovox.shared.streams import MaxLen, RobotKeys
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,50 @@ class RobotSession:
         self._restart = "fresh" if fresh else "continue"
         self.start()
 
+    @property
+    def live_session(self) -> RealtimeSession | None:
+        return self.current if self._live.is_set() else None
+
+    # Clients (console, Realtime pages)
+    async def tell(self, entry: InboxEntry) -> bool:
+        """Put a client's item into the live session now; without one, queue it in the inbox
+        (started if needed). Returns True if delivered now."""
+        session = self.live_session
+        if session is not None:
+            try:
+                await session.deliver(entry)
+                return True
+            except PeerClosed:
+                pass
+        fields: Any = entry.to_fields()
+        await self._redis.xadd(self._keys.inbox, fields, maxlen=MaxLen.INBOX, approximate=True)
+        if not self._wanted:
+            self.start()
+        return False
+
+    def request_response(self, request: ResponseRequest) -> None:
+        session = self.live_session
+        if session is not None:
+            session.sequencer.request(request)
+        else:
+            self._carried.append(request)
+
+    def cancel_response(self) -> None:
+        session = self.live_session
+        if session is not None:
+            session.sequencer.preempt()
+
+    def send_to_model(self, event: dict[str, Any]) -> bool:
+        """A client event passed through as it is (input audio buffer control)."""
+        session = self.live_session
+        if session is None:
+            return False
+        try:
+            session.send(event)
+        except PeerClosed:
+            return False
+        return True
+
     async def wait_live(self) -> RealtimeSession:
         await self._live.wait()
         assert self.current is not None
@@ -113,6 +157,7 @@ class RobotSession:
         finally:
             self._consumer.stop()
             self._live.clear()
+            await self.ctx.clients.close_all()
             await self._close_current()
             self._set_state(SessionState.STOPPED)
             await consumer
@@ -219,6 +264,7 @@ class RobotSession:
             session.sequencer.request(request)
         self._carried = []
         self.current = session
+        self.ctx.audio.attach(session.peer)
         self._live.set()
         self._set_state(SessionState.LIVE)
 
@@ -228,6 +274,7 @@ class RobotSession:
         self._set_state(state)
         self._carried.extend(session.sequencer.take_pending())
         self.current = None
+        self.ctx.audio.attach(None)
         await session.close()
 
     async def _recycle(self, old: RealtimeSession) -> None:
@@ -302,6 +349,15 @@ class RobotSession:
             self.state = state
             self.since = utc_now()
             log.debug("%s: session %s", self.ctx.robot_id, state.value)
+            session_id = self.current.session_id if self.current else None
+            self.ctx.clients.broadcast(
+                {
+                    "type": "robovox.session",
+                    "robot_id": self.ctx.robot_id,
+                    "state": state.value,
+                    "session_id": session_id,
+                }
+            )
             task = asyncio.ensure_future(self._write_info())
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 

@@ -93,7 +93,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
         app = create_api(
             self.robots,
             redis,
-            self.settings.api_token.get_secret_value(),
+            self.settings,
             self.loop_lag,
             self.dispatch_ms,
             lambda: self._event_log.dropped if self._event_log else 0,

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 
+from robovox.gateway.audio_hub import AudioHub
 from robovox.gateway.conversation import ConversationLog
 from robovox.gateway.dispatch import CallPublisher
 from robovox.gateway.event_log import EventLog
@@ -34,6 +35,7 @@ from robovox.gateway.events import (
     TranscriptionCompleted,
 )
 from robovox.gateway.peer import RealtimePeer
+from robovox.gateway.roster import ClientRoster
 from robovox.gateway.sequencer import ResponseRequest, ResponseSequencer, new_event_id
 from robovox.gateway.session_config import session_config
 from robovox.gateway.settings import GatewaySettings
@@ -62,6 +64,18 @@ class RobotContext:
     events: EventLog
     dispatch_ms: RecentSamples = field(default_factory=RecentSamples)
     """Each function call, from its arrival on the data channel to its entry in Redis."""
+    audio: AudioHub = field(init=False)
+    """Who hears the model and whose microphone it hears; outlives the sessions."""
+    clients: ClientRoster = field(init=False)
+    """Consoles and Realtime pages joined to the robot."""
+
+    def __post_init__(self) -> None:
+        robot_id = self.profile.robot_id
+        audio = AudioHub(robot_id, self.settings.mic_policy)
+        clients = ClientRoster(robot_id, self.settings.clients_per_robot)
+        audio.on_change(lambda: clients.announce(audio.mic_holder))
+        object.__setattr__(self, "audio", audio)
+        object.__setattr__(self, "clients", clients)
 
     @property
     def robot_id(self) -> str:
@@ -83,6 +97,9 @@ class RealtimeSession:
         self.expired = asyncio.Event()
         self.last_activity = time.monotonic()
         self.last_error: str | None = None
+        self.created_text: str | None = None
+        self.rate_limits_text: str | None = None
+        """The raw ``session.created`` and latest ``rate_limits.updated``, for clients that join later."""
         self.known_calls: set[str] = set()
         """Call ids in this session's conversation: an output may only refer to one of them."""
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -164,7 +181,27 @@ class RealtimeSession:
         self.send({"type": "conversation.item.create", "item": item.realtime_item()})
         if entry.speak:
             self.sequencer.request(ResponseRequest(entry.instructions, urgent=urgent, source=entry.source))
+        self._tell_clients(entry, item)
         await self.ctx.conversation.append(item)
+
+    def _tell_clients(self, entry: InboxEntry, item: ConversationItem) -> None:
+        self.ctx.clients.broadcast(
+            {
+                "type": "robovox.inbox",
+                "kind": entry.kind.value,
+                "source": entry.source,
+                "text": item.text,
+                "call_id": entry.call_id,
+                "tool": entry.tool,
+                "outcome": entry.outcome.value if entry.outcome else None,
+                "reason": entry.reason,
+                "urgency": entry.urgency.value,
+                "severity": entry.severity.value if entry.severity else None,
+                "speak": entry.speak,
+                "created_at": entry.created_at.isoformat(),
+                "at": utc_now().isoformat(),
+            }
+        )
 
     def _item_for(self, entry: InboxEntry, text: str) -> ConversationItem:
         kind = {
@@ -198,7 +235,14 @@ class RealtimeSession:
         if not isinstance(event, dict):
             return
         self.ctx.events.add(self.ctx.robot_id, "server", event, raw, self.session_id)
-        handler = self._handlers.get(str(event.get("type")))
+        kind = event.get("type")
+        if kind == "session.created":
+            self.created_text = raw
+        elif kind == "rate_limits.updated":
+            self.rate_limits_text = raw
+        if len(self.ctx.clients):
+            self.ctx.clients.broadcast_text(raw)
+        handler = self._handlers.get(str(kind))
         if handler is None:
             return
         try:
@@ -262,6 +306,16 @@ class RealtimeSession:
         if item.call_id in self.known_calls:
             return
         self.known_calls.add(item.call_id)
+        self.ctx.clients.broadcast(
+            {
+                "type": "robovox.tool_call",
+                "call_id": item.call_id,
+                "name": item.name,
+                "arguments": item.arguments or "",
+                "session_id": self.session_id,
+                "at": utc_now().isoformat(),
+            }
+        )
         work = self._publish_until_deadline(item.call_id, item.name, item.arguments or "", self._received_at)
         self._spawn(work)
 

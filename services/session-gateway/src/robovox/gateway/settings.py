@@ -24,6 +24,13 @@ class Signaling(StrEnum):
     """Two steps: an ephemeral key from ``/realtime/client_secrets``, then the raw SDP offer with it."""
 
 
+class MicPolicy(StrEnum):
+    TAKEOVER = "takeover"
+    """Asking for the microphone moves it to the one who asked."""
+    EXCLUSIVE = "exclusive"
+    """The microphone stays with its holder until released."""
+
+
 def _comma_list(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -104,6 +111,20 @@ class GatewaySettings(ServiceSettings):
         gt=0,
         description="An inbox entry older than this when delivered (it waited for a session) is told with its age "
         "and never preempts.",
+    )
+    client_secret_ttl_s: int = Field(
+        default=60,
+        ge=1,
+        le=7200,
+        description="Lifetime of a client secret from `/v1/realtime/client_secrets` when the request names none.",
+    )
+    clients_per_robot: int = Field(
+        default=8, ge=1, description="Most clients (consoles, Realtime pages) joined to one robot at a time."
+    )
+    mic_policy: MicPolicy = Field(
+        default=MicPolicy.TAKEOVER,
+        description="`takeover`: `robovox.mic.take` moves the robot's microphone to the asking client; "
+        "`exclusive`: it stays with its holder until released.",
     )
 
     @field_validator("ice_host_addresses", mode="before")
