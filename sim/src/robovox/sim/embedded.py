@@ -189,6 +189,7 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
                 await gateway.wait_live(robot.robot_id)
                 print(f"RoboVox is up. Redis: {server.url}  robot simulator: {rosbridge_url}")
                 print(f"Realtime: {gateway.provider}.  Gateway API: {gateway.url} (token {gateway.token})")
+                print(f"Operator console: {gateway.url}/console/#token={gateway.token}")
                 conversation = RobotKeys.of(robot.robot_id).conversation
                 print(f"Inspect the streams with: redis-cli -u {server.url} XRANGE '{conversation}' - +")
                 for line in args.call:

@@ -28,7 +28,6 @@ from robovox.gateway.robot import RobotSession
 from robovox.gateway.roster import RosterFull
 from robovox.gateway.session_config import session_config
 from robovox.gateway.settings import GatewaySettings
-from robovox.shared.session import SessionState
 
 MAX_OFFER_BYTES = 64 * 1024
 
@@ -157,7 +156,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
             raise ApiError(504, "answer_timeout", "the gateway could not answer the offer in time") from None
         links[link.call_id] = link
         _forget_when_closed(links, link)
-        if robot.state in (SessionState.STOPPED, SessionState.IDLE):
+        if not robot.wanted:
             robot.start()
         location = f"/v1/realtime/calls/{link.call_id}"
         return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})

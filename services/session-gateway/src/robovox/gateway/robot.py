@@ -98,6 +98,11 @@ class RobotSession:
         self.start()
 
     @property
+    def wanted(self) -> bool:
+        """A session is wanted (started and not idle-closed): open, or being opened."""
+        return self._wanted
+
+    @property
     def live_session(self) -> RealtimeSession | None:
         return self.current if self._live.is_set() else None
 
