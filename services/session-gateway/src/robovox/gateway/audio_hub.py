@@ -27,6 +27,16 @@ log = logging.getLogger(__name__)
 AudioSink = Callable[[AudioFrame], None]
 
 
+def copy_frame(frame: AudioFrame) -> AudioFrame:
+    """A frame of its own for one speaker: the hub hands the same frame to all of them,
+    and outgoing tracks re-stamp what they send."""
+    copy = AudioFrame(format=frame.format.name, layout=frame.layout.name, samples=frame.samples)
+    for source, target in zip(frame.planes, copy.planes, strict=True):
+        target.update(bytes(source)[: target.buffer_size])
+    copy.sample_rate = frame.sample_rate
+    return copy
+
+
 class MicRefused(Exception):
     """Someone else holds the microphone and the policy keeps it with them."""
 

@@ -23,7 +23,7 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
-from robovox.gateway.audio_hub import MicRefused
+from robovox.gateway.audio_hub import MicRefused, copy_frame
 from robovox.gateway.peer import EVENTS_CHANNEL, AudioOutbox
 from robovox.gateway.roster import event_text
 from robovox.gateway.sequencer import ResponseRequest
@@ -47,15 +47,6 @@ class ClientEventError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def copy_frame(frame: AudioFrame) -> AudioFrame:
-    """A frame of its own for one listener: outgoing tracks re-stamp pts as they send."""
-    copy = AudioFrame(format=frame.format.name, layout=frame.layout.name, samples=frame.samples)
-    for source, target in zip(frame.planes, copy.planes, strict=True):
-        target.update(bytes(source)[: target.buffer_size])
-    copy.sample_rate = frame.sample_rate
-    return copy
 
 
 class ClientLink:

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from robovox.gateway.peer import PeerClosed
+from robovox.gateway.robot_audio import RobotAudioDevices
 from robovox.gateway.sequencer import ResponseRequest
 from robovox.gateway.session import RealtimeSession, RobotContext
 from robovox.gateway.signaling import SignalingError
@@ -154,7 +155,9 @@ class RobotSession:
     # Supervisor
     async def run(self, stopping: asyncio.Event) -> None:
         consumer = asyncio.create_task(self._consumer.run())
+        devices = RobotAudioDevices(self.ctx.audio, self.ctx.profile.audio, self.ctx.robot_id)
         try:
+            await devices.start()  # the robot's own microphone and speaker, if its profile names them
             await self._consumer.ready.wait()
             if not self._wanted:
                 self.ready.set()
@@ -167,6 +170,7 @@ class RobotSession:
             self._set_state(SessionState.STOPPED)
             await consumer
             await self._write_info()
+            await devices.stop()
 
     async def _supervise(self, stopping: asyncio.Event) -> None:
         retry_s = self.ctx.settings.session_retry_initial_s

@@ -1,5 +1,6 @@
 """Robot profiles: schema, loading, argument mapping, Realtime tool list."""
 
+from robovox.shared.profile.audio import AudioDevice, AudioFileSink, AudioFileSource, RobotAudio
 from robovox.shared.profile.loader import ProfileError, load_profile, load_profiles, parse_profile
 from robovox.shared.profile.realtime import realtime_tools
 from robovox.shared.profile.schema import (
@@ -15,11 +16,15 @@ from robovox.shared.profile.schema import (
 )
 
 __all__ = [
+    "AudioDevice",
+    "AudioFileSink",
+    "AudioFileSource",
     "CallService",
     "Precondition",
     "ProfileError",
     "PublishTopic",
     "ReadTelemetry",
+    "RobotAudio",
     "RobotProfile",
     "RosBinding",
     "SendActionGoal",

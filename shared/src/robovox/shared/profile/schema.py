@@ -15,6 +15,7 @@ from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from robovox.shared.profile.alerts import AlertsConfig
+from robovox.shared.profile.audio import RobotAudio
 from robovox.shared.streams import ROBOT_ID_PATTERN
 
 ToolName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$")]
@@ -163,6 +164,8 @@ class RobotProfile(_Strict):
     tools: list[Tool] = Field(default_factory=list)
     telemetry: list[TelemetrySubscription] = Field(default_factory=list)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    audio: RobotAudio | None = None
+    """The robot's own microphone and speaker, if the gateway should use them."""
 
     @model_validator(mode="after")
     def _unique_names(self) -> RobotProfile:
