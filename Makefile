@@ -6,12 +6,16 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen --no-sync
+CHROMIUM := /usr/bin/chromium
+# The browser tests run in a user + network namespace holding only loopback, so
+# Chromium (and every server the tests start) can reach nothing but 127.0.0.1 / ::1.
+ISOLATED := unshare -rn sh -c
 
-.PHONY: help env demo test check lint typecheck bench clean
+.PHONY: help env demo test test-browser browser-deps check lint typecheck bench clean
 
 help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
-	@echo "make test    run lint, type checks and the test suite"
+	@echo "make test    run lint, type checks and the test suite (browser tests included)"
 	@echo "make bench   run the pipeline, session-gateway and alert benchmarks"
 
 $(UV):
@@ -34,8 +38,20 @@ lint: env
 typecheck: env
 	$(RUN) mypy
 
-test: lint typecheck
-	$(RUN) pytest -q
+test: lint typecheck browser-deps
+	$(RUN) pytest -q -m "not browser"
+	$(MAKE) --no-print-directory test-browser
+
+# Headless Chromium against the console and the Realtime-compatible endpoints, isolated on loopback.
+test-browser: env browser-deps
+	$(ISOLATED) 'ip link set lo up && ROBOVOX_BROWSER_TESTS=required exec $(RUN) pytest -q -m browser tests/browser'
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver; \
+	fi
 
 bench: env
 	$(RUN) python bench/pipeline_latency.py

@@ -1,0 +1,1 @@
+"""Browser tests: headless Chromium against the gateway, isolated on loopback."""
