@@ -215,6 +215,8 @@ class RobotSession:
                 await self._recycle(session)
                 return
             wait_s = min(recycle_in, INFO_REFRESH_S)
+            if len(self.ctx.clients):
+                session.last_activity = now  # someone is listening: not idle
             if settings.idle_close_s > 0:
                 idle_in = session.last_activity + settings.idle_close_s - now
                 if idle_in <= 0 and not session.sequencer.busy:

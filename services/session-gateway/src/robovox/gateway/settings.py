@@ -87,7 +87,8 @@ class GatewaySettings(ServiceSettings):
     idle_close_s: float = Field(
         default=0.0,
         ge=0,
-        description="Close a session after this long without activity (0: never); reopened on demand.",
+        description="Close a session after this long without activity or a joined client (0: never); reopened on "
+        "demand.",
     )
     connect_timeout_s: float = Field(
         default=15.0, gt=0, description="Time allowed to open a session (signaling, ICE, DTLS, data channel)."
