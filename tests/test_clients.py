@@ -74,6 +74,9 @@ async def test_a_client_hears_the_model_and_the_model_hears_the_client(
         assert await client.wait_for_loud_frames(10) >= 10
         await client.wait_for("response.done")
         assert gateway.robots[ROBOT].ctx.audio.frames_to_model > 0
+        # The model's voice was dropped at the socket until the client joined, and decrypts after.
+        gate = gateway.robots[ROBOT].current.peer.rtp_gate  # type: ignore[union-attr]
+        assert gate.installed and gate.open
     finally:
         await client.close()
 

@@ -1,16 +1,17 @@
 """One WebRTC peer connection to the Realtime API: an audio track each way and
 the ``oai-events`` data channel.
 
-The outgoing audio track sends only when there is something to send (a
-microphone relay, later): an idle robot costs no encoder time.
+The outgoing audio track sends only when there is something to send (a client's
+or the robot's microphone): an idle robot costs no encoder time.
 
-The model's audio is dropped as RTP, before aiortc's jitter buffer and Opus
-decoder, until something listens (``listen(True)``: a client or the robot's
-own speaker, through the robot's ``AudioHub``). aiortc decodes every received track in a
-thread of its own and hands each 20 ms frame to the event loop: fifty voices
-nobody hears cost a core and tens of milliseconds of loop lag. Decoded frames
-that are produced are always read; an unread track grows aiortc's buffers
-without bound.
+The model's audio is dropped until something listens (``listen(True)``: a
+client or the robot's own speaker, through the robot's ``AudioHub``): at the
+socket by the ``RtpGate``, and any packet let through by aiortc's own switch
+before its jitter buffer and Opus decoder. aiortc decodes every received track
+in a thread of its own and hands each 20 ms frame to the event loop: fifty
+voices nobody hears would cost a core and tens of milliseconds of loop lag.
+Decoded frames that are produced are always read; an unread track grows
+aiortc's buffers without bound.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
+from robovox.gateway.rtp_gate import RtpGate
 from robovox.gateway.signaling import CallAnswer, RealtimeSignaling
 from robovox.shared.aio import wait_first
 from robovox.shared.webrtc import rtc_configuration
@@ -83,6 +85,7 @@ class RealtimePeer:
         self.call_id = ""
         self.audio_frames_received = 0
         self.listening = False
+        self.rtp_gate = RtpGate()
         self.on_audio: Callable[[AudioFrame], None] | None = None
         """Receives each decoded frame of the model's audio while listening (the robot's AudioHub)."""
         self._drains: set[asyncio.Task[None]] = set()
@@ -132,6 +135,7 @@ class RealtimePeer:
         """Offer, post it, apply the answer, and wait for the data channel to open."""
         async with asyncio.timeout(timeout_s):
             await self._pc.setLocalDescription(await self._pc.createOffer())
+            self.rtp_gate.install(self._pc)
             answer = await signaling.start_call(self._pc.localDescription.sdp, session)
             self.call_id = answer.call_id
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
@@ -144,6 +148,7 @@ class RealtimePeer:
     def listen(self, on: bool) -> None:
         """Decode the model's audio (on), or drop its packets unread (off)."""
         self.listening = on
+        self.rtp_gate.open = on
         for receiver in self._pc.getReceivers():
             if receiver.track is not None and receiver.track.kind == "audio":
                 # aiortc's own switch for a receiver the local side does not want (as for
