@@ -1,5 +1,6 @@
-"""A robot whose session closes when idle keeps it open while a client is joined,
-and closes it once the last client has left."""
+"""How long clients hold a robot: a robot whose session closes when idle keeps it
+open while a client is joined, and closes it once the last client has left; a
+client that never opens its channel loses its place."""
 
 from __future__ import annotations
 
@@ -13,15 +14,17 @@ from robovox.gateway.service import SessionGateway
 from robovox.shared.session import SessionState
 from robovox.sim.realtime import RealtimeEmulator
 from tests.conftest import ROBOT
-from tests.test_clients import join
+from tests.test_client_signaling import post_offer
+from tests.test_clients import client_secret, join
 from tests.test_gateway import live_session
 
 IDLE_CLOSE_S = 0.5
+CONNECT_TIMEOUT_S = 2.0
 
 
 @pytest.fixture
 def gateway_overrides() -> dict[str, Any]:
-    return {"idle_close_s": IDLE_CLOSE_S}
+    return {"idle_close_s": IDLE_CLOSE_S, "connect_timeout_s": CONNECT_TIMEOUT_S}
 
 
 async def test_a_joined_client_keeps_an_idle_session_open(
@@ -39,3 +42,15 @@ async def test_a_joined_client_keeps_an_idle_session_open(
         assert gateway.robots[ROBOT].state is SessionState.IDLE
     finally:
         await client.close()
+
+
+async def test_a_client_that_never_connects_loses_its_place(
+    gateway: SessionGateway, emulator: RealtimeEmulator, api: httpx2.AsyncClient
+) -> None:
+    await live_session(gateway, emulator)
+    clients = gateway.robots[ROBOT].ctx.clients
+    # The offer is answered, but the client goes away without applying the answer.
+    assert (await post_offer(gateway, await client_secret(api))).status_code == 201
+    (link,) = clients.clients
+    await asyncio.wait_for(link.closed.wait(), 3 * CONNECT_TIMEOUT_S)  # type: ignore[attr-defined]
+    assert len(clients) == 0

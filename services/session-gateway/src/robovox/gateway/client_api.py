@@ -155,7 +155,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
             await link.close()
             raise ApiError(504, "answer_timeout", "the gateway could not answer the offer in time") from None
         links[link.call_id] = link
-        _forget_when_closed(links, link)
+        _forget_when_closed(links, link, settings.connect_timeout_s)
         if not robot.wanted:
             robot.start()
         location = f"/v1/realtime/calls/{link.call_id}"
@@ -179,12 +179,19 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
     return router
 
 
-def _forget_when_closed(links: dict[str, ClientLink], link: ClientLink) -> None:
-    async def forget() -> None:
+def _forget_when_closed(links: dict[str, ClientLink], link: ClientLink, join_timeout_s: float) -> None:
+    """Drop the call when the link closes; close a link whose client never opened its channel
+    (it would hold a place among the robot's clients for ever)."""
+
+    async def watch() -> None:
+        try:
+            await asyncio.wait_for(link.joined.wait(), join_timeout_s)
+        except TimeoutError:
+            await link.close()
         await link.closed.wait()
         links.pop(link.call_id, None)
 
-    task = asyncio.ensure_future(forget())
+    task = asyncio.ensure_future(watch())
     _pending.add(task)
     task.add_done_callback(_pending.discard)
 

@@ -56,6 +56,8 @@ class ClientLink:
         self.client_id = f"cli_{secrets.token_hex(6)}"
         self.call_id = f"rtc_rv_{secrets.token_hex(12)}"
         self.closed = asyncio.Event()
+        self.joined = asyncio.Event()
+        """Set when the client's ``oai-events`` channel is open."""
         self.frames_from_client = 0
         self._pc = RTCPeerConnection(rtc_configuration(stun_urls))
         self._outbox = AudioOutbox()
@@ -110,6 +112,7 @@ class ClientLink:
         if self._joined or self.closed.is_set():
             return
         self._joined = True
+        self.joined.set()
         hub = self.robot.ctx.audio
         hub.add_speaker(self.client_id, self._play)
         session = self.robot.live_session
