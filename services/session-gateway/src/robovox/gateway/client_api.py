@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 
 from robovox.gateway.api_errors import ApiError
 from robovox.gateway.client_link import ClientLink, OfferError
-from robovox.gateway.client_secrets import SECRET_PREFIX, ClientSecretStore, SecretGrant
+from robovox.gateway.client_secrets import ClientSecretStore, SecretGrant
 from robovox.gateway.robot import RobotSession
 from robovox.gateway.roster import RosterFull
 from robovox.gateway.session_config import session_config
@@ -99,17 +99,21 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
             raise ApiError(404, "unknown_robot", f"no robot {robot_id!r} on this gateway")
         return found
 
-    async def grant_for(request: Request, robot_id: str | None) -> SecretGrant:
-        """The secret's grant, or the operator acting directly on the named robot."""
-        value = _bearer(request)
-        if is_operator(value):
-            return SecretGrant(robot_id=robot_named(robot_id).ctx.robot_id, operator="operator", expires_at=0)
-        grant = await store.check(value) if value.startswith(SECRET_PREFIX) else None
+    async def secret_grant(value: str, robot_id: str | None) -> SecretGrant:
+        """The grant of a live client secret, refused when it names another robot than ``robot_id``."""
+        grant = await store.check(value)
         if grant is None:
             raise ApiError(401, "invalid_client_secret", "the client secret is unknown or has expired")
         if robot_id and robot_id != grant.robot_id:
             raise ApiError(403, "secret_robot_mismatch", "this client secret was issued for another robot")
         return grant
+
+    async def grant_for(request: Request, robot_id: str | None) -> SecretGrant:
+        """The secret's grant, or the operator acting directly on the named robot."""
+        value = _bearer(request)
+        if is_operator(value):
+            return SecretGrant(robot_id=robot_named(robot_id).ctx.robot_id, operator="operator", expires_at=0)
+        return await secret_grant(value, robot_id)
 
     @router.post("/v1/realtime/client_secrets")
     async def create_client_secret(
@@ -166,11 +170,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
         link = links.get(call_id)
         value = _bearer(request)
         if not is_operator(value):
-            grant = await store.check(value)
-            if grant is None:
-                raise ApiError(401, "invalid_client_secret", "the client secret is unknown or has expired")
-            if link is not None and link.robot_id != grant.robot_id:
-                raise ApiError(403, "secret_robot_mismatch", "this client secret was issued for another robot")
+            await secret_grant(value, link.robot_id if link else None)
         if link is None:
             raise ApiError(404, "unknown_call", f"no call {call_id!r} on this gateway")
         await link.close()

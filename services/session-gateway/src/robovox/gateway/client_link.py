@@ -58,13 +58,11 @@ class ClientLink:
         self.closed = asyncio.Event()
         self.joined = asyncio.Event()
         """Set when the client's ``oai-events`` channel is open."""
-        self.frames_from_client = 0
         self._pc = RTCPeerConnection(rtc_configuration(stun_urls))
         self._outbox = AudioOutbox()
         self._channel: RTCDataChannel | None = None
         self._events: asyncio.Queue[str] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._joined = False
         self._item_queued_to_speak = False
         self._wire()
 
@@ -109,9 +107,8 @@ class ClientLink:
 
     # Joining and leaving
     def _join(self) -> None:
-        if self._joined or self.closed.is_set():
+        if self.joined.is_set() or self.closed.is_set():
             return
-        self._joined = True
         self.joined.set()
         hub = self.robot.ctx.audio
         hub.add_speaker(self.client_id, self._play)
@@ -120,16 +117,7 @@ class ClientLink:
             for text in (session.created_text, session.rate_limits_text):
                 if text:
                     self.send_text(text)
-        self.send_text(
-            event_text(
-                {
-                    "type": "robovox.session",
-                    "robot_id": self.robot_id,
-                    "state": self.robot.state.value,
-                    "session_id": session.session_id if session else None,
-                }
-            )
-        )
+        self.send_text(event_text(self.robot.session_event()))
         if not hub.offer_mic(self.client_id):
             self.robot.ctx.clients.announce(hub.mic_holder)  # offer_mic announced it otherwise
         self._spawn(self._handle_events())
@@ -142,8 +130,10 @@ class ClientLink:
         ctx = self.robot.ctx
         ctx.clients.remove(self.client_id)
         ctx.audio.remove_speaker(self.client_id)
+        holder = ctx.audio.mic_holder
         ctx.audio.release_mic(self.client_id)
-        ctx.clients.announce(ctx.audio.mic_holder)
+        if ctx.audio.mic_holder == holder:  # a moved microphone has been announced already
+            ctx.clients.announce(holder)
         self._outbox.stop()
         await self._pc.close()
         current = asyncio.current_task()
@@ -164,7 +154,6 @@ class ClientLink:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
-                self.frames_from_client += 1
                 if isinstance(frame, AudioFrame):
                     hub.feed(self.client_id, frame)
 

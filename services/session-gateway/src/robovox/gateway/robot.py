@@ -332,6 +332,16 @@ class RobotSession:
                 await session.wait_ended()
 
     # State
+    def session_event(self) -> dict[str, Any]:
+        """``robovox.session`` for clients: the session's state as it changes."""
+        session_id = self.current.session_id if self.current else None
+        return {
+            "type": "robovox.session",
+            "robot_id": self.ctx.robot_id,
+            "state": self.state.value,
+            "session_id": session_id,
+        }
+
     def info(self) -> SessionInfo:
         session = self.current
         limits = session.rate_limits if session else {}
@@ -360,15 +370,8 @@ class RobotSession:
             self.state = state
             self.since = utc_now()
             log.debug("%s: session %s", self.ctx.robot_id, state.value)
-            session_id = self.current.session_id if self.current else None
-            self.ctx.clients.broadcast(
-                {
-                    "type": "robovox.session",
-                    "robot_id": self.ctx.robot_id,
-                    "state": state.value,
-                    "session_id": session_id,
-                }
-            )
+            if len(self.ctx.clients):
+                self.ctx.clients.broadcast(self.session_event())
             task = asyncio.ensure_future(self._write_info())
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 

@@ -185,6 +185,8 @@ class RealtimeSession:
         await self.ctx.conversation.append(item)
 
     def _tell_clients(self, entry: InboxEntry, item: ConversationItem) -> None:
+        if not len(self.ctx.clients):
+            return
         self.ctx.clients.broadcast(
             {
                 "type": "robovox.inbox",
@@ -306,6 +308,13 @@ class RealtimeSession:
         if item.call_id in self.known_calls:
             return
         self.known_calls.add(item.call_id)
+        self._tell_clients_of_call(item)
+        work = self._publish_until_deadline(item.call_id, item.name, item.arguments or "", self._received_at)
+        self._spawn(work)
+
+    def _tell_clients_of_call(self, item: OutputItem) -> None:
+        if not len(self.ctx.clients):  # on the dispatch path: nothing built for nobody
+            return
         self.ctx.clients.broadcast(
             {
                 "type": "robovox.tool_call",
@@ -316,8 +325,6 @@ class RealtimeSession:
                 "at": utc_now().isoformat(),
             }
         )
-        work = self._publish_until_deadline(item.call_id, item.name, item.arguments or "", self._received_at)
-        self._spawn(work)
 
     async def _publish_until_deadline(self, call_id: str, name: str, arguments: str, received_at: float) -> None:
         """Publishing is idempotent, so a Redis hiccup is retried until the call could no longer start."""
