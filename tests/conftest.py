@@ -47,14 +47,22 @@ async def sim() -> AsyncIterator[RobotSimulator]:
     await simulator.stop()
 
 
+def write_profiles(tmp_path: Path, sim: RobotSimulator, **texts: str) -> Path:
+    """A profiles folder with one file per name, each the given text pointed at this test's simulator."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    for name, text in texts.items():
+        (folder / f"{name}.yaml").write_text(text.replace("ws://127.0.0.1:9090", sim.url))
+    return folder
+
+
+SHIPPED_PROFILE = REPO / "deploy" / "profiles" / "cleaner-1.yaml"
+
+
 @pytest.fixture
 def profiles_dir(tmp_path: Path, sim: RobotSimulator) -> Path:
     """The shipped cleaning-robot profile, pointed at this test's simulator."""
-    text = (REPO / "deploy" / "profiles" / "cleaner-1.yaml").read_text()
-    folder = tmp_path / "profiles"
-    folder.mkdir()
-    (folder / "cleaner-1.yaml").write_text(text.replace("ws://127.0.0.1:9090", sim.url))
-    return folder
+    return write_profiles(tmp_path, sim, **{ROBOT: SHIPPED_PROFILE.read_text()})
 
 
 @pytest.fixture

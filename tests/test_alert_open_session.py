@@ -12,20 +12,16 @@ from robovox.alert_monitor.service import AlertMonitor
 from robovox.gateway.service import SessionGateway
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
-from tests.conftest import REPO
+from tests.conftest import ROBOT, SHIPPED_PROFILE, write_profiles
 from tests.test_alerts import hold_battery, is_system
 from tests.test_gateway import live_session
 
 
 @pytest.fixture
 def profiles_dir(tmp_path: Path, sim: RobotSimulator) -> Path:
-    text = (REPO / "deploy" / "profiles" / "cleaner-1.yaml").read_text()
+    text = SHIPPED_PROFILE.read_text()
     assert "when_no_session: keep" in text
-    folder = tmp_path / "profiles"
-    folder.mkdir()
-    text = text.replace("ws://127.0.0.1:9090", sim.url).replace("when_no_session: keep", "when_no_session: open")
-    (folder / "cleaner-1.yaml").write_text(text)
-    return folder
+    return write_profiles(tmp_path, sim, **{ROBOT: text.replace("when_no_session: keep", "when_no_session: open")})
 
 
 @pytest.fixture

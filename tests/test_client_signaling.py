@@ -16,7 +16,7 @@ from robovox.gateway.service import SessionGateway
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.realtime.client import EmulatorClient
 from robovox.sim.robot import RobotSimulator
-from tests.conftest import API_KEY, REPO, ROBOT
+from tests.conftest import API_KEY, REPO, ROBOT, SHIPPED_PROFILE, write_profiles
 from tests.test_clients import client_secret, join, typed
 
 OTHER = "cleaner-2"
@@ -25,12 +25,10 @@ OTHER = "cleaner-2"
 @pytest.fixture
 def profiles_dir(tmp_path: Path, sim: RobotSimulator) -> Path:
     """Two robots on this gateway: the cleaning robot and a second one."""
-    text = (REPO / "deploy" / "profiles" / "cleaner-1.yaml").read_text().replace("ws://127.0.0.1:9090", sim.url)
-    folder = tmp_path / "profiles"
-    folder.mkdir()
-    (folder / "cleaner-1.yaml").write_text(text)
-    (folder / "cleaner-2.yaml").write_text(text.replace(f"robot_id: {ROBOT}", f"robot_id: {OTHER}"))
-    return folder
+    text = SHIPPED_PROFILE.read_text()
+    return write_profiles(
+        tmp_path, sim, **{ROBOT: text, OTHER: text.replace(f"robot_id: {ROBOT}", f"robot_id: {OTHER}")}
+    )
 
 
 async def post_offer(gateway: SessionGateway, bearer: str, query: str = "") -> httpx2.Response:
