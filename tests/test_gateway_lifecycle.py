@@ -15,6 +15,7 @@ from robovox.gateway.service import SessionGateway
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 from tests.conftest import REPO
+from tests.test_clients import join
 from tests.test_gateway import is_output, is_user_text, live_session, say, tool_calls
 
 START = "/robot_navigator/start_cleaning"
@@ -120,3 +121,38 @@ class TestRecycleBeforeTheCap:
         await gateway.robots["cleaner-1"].wait_live()
         await say(api, "still there")
         await second.wait_for_client_event("conversation.item.create", is_user_text("still there"))
+
+    async def test_a_joined_client_follows_the_new_session_but_not_its_replay(
+        self, gateway: SessionGateway, emulator: RealtimeEmulator, api: httpx2.AsyncClient
+    ) -> None:
+        first = await live_session(gateway, emulator, 0)
+        client, _ = await join(api)
+        try:
+            await client.wait_for("session.created", lambda e: e["session"]["id"] == first.session_id)
+            await say(api, "note the wet floor")
+            await first.wait_for_server_event("response.done")
+            second = await emulator.wait_for_session(1, timeout=15)
+            await second.wait_for_client_event("conversation.item.create", is_user_text("note the wet floor"))
+            taken_over = await client.wait_for(
+                "session.created", lambda e: e["session"]["id"] == second.session_id, timeout=15
+            )
+            await say(api, "still there")
+            await client.wait_for(
+                "conversation.item.added", added_text("still there"), after=client.events.index(taken_over)
+            )
+            # The conversation given to the new session is history: the client saw it once, when it was said.
+            assert len([e for e in client.events if added_text("note the wet floor")(e)]) == 1
+        finally:
+            await client.close()
+
+
+def added_text(text: str) -> Any:
+    def check(event: dict[str, Any]) -> bool:
+        item = event.get("item") or {}
+        return bool(
+            event.get("type") == "conversation.item.added"
+            and item.get("role") == "user"
+            and any(part.get("text") == text for part in item.get("content") or [])
+        )
+
+    return check

@@ -276,6 +276,7 @@ class RobotSession:
         self._carried = []
         self.current = session
         self.ctx.audio.attach(session.peer)
+        session.greet_clients()
         self._live.set()
         self._set_state(SessionState.LIVE)
 

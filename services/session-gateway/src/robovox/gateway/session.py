@@ -100,6 +100,9 @@ class RealtimeSession:
         self.created_text: str | None = None
         self.rate_limits_text: str | None = None
         """The raw ``session.created`` and latest ``rate_limits.updated``, for clients that join later."""
+        self.serving_clients = False
+        """Clients see this session's events from when it is installed as the robot's live session
+        (``greet_clients``), not while it is being opened or given the conversation."""
         self.known_calls: set[str] = set()
         """Call ids in this session's conversation: an output may only refer to one of them."""
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -184,6 +187,14 @@ class RealtimeSession:
         self._tell_clients(entry, item)
         await self.ctx.conversation.append(item)
 
+    def greet_clients(self) -> None:
+        """Start serving the robot's clients: they get this session's ``session.created`` and rate
+        limits now (a client joining later gets them on joining), then its events as they come."""
+        self.serving_clients = True
+        for text in (self.created_text, self.rate_limits_text):
+            if text and len(self.ctx.clients):
+                self.ctx.clients.broadcast_text(text)
+
     def _tell_clients(self, entry: InboxEntry, item: ConversationItem) -> None:
         if not len(self.ctx.clients):
             return
@@ -242,7 +253,7 @@ class RealtimeSession:
             self.created_text = raw
         elif kind == "rate_limits.updated":
             self.rate_limits_text = raw
-        if len(self.ctx.clients):
+        if self.serving_clients and len(self.ctx.clients):
             self.ctx.clients.broadcast_text(raw)
         handler = self._handlers.get(str(kind))
         if handler is None:
