@@ -9,6 +9,9 @@
   long handler is not mistaken for a dead one.
 - After ``max_deliveries`` deliveries, or at once for a ``PermanentError``, the
   entry goes to the dead-letter stream with the reason, and is acked.
+- Block times and claim rounds are jittered: fifty robots' consumers started
+  together would otherwise time out together, every second, and hit the
+  event loop and Redis as one burst.
 - Shutdown is a flag checked between reads, never ``task.cancel()`` on a
   blocked read (on Python 3.11 redis-py can swallow that cancel); in-flight
   handlers are awaited.
@@ -23,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -63,6 +67,7 @@ class ConsumerConfig:
     group: str
     consumer: str
     block_ms: int = 1000
+    """The longest a read blocks (each read blocks a random 75-100 % of it)."""
     claim_idle_ms: int = 15_000
     max_deliveries: int = 5
     max_in_flight: int = 16
@@ -129,7 +134,7 @@ class StreamConsumer:
             if now >= next_claim:
                 await self._heartbeat_in_flight()
                 await self._claim_idle()
-                next_claim = now + self._cfg.claim_idle_ms / 3000
+                next_claim = now + self._cfg.claim_idle_ms / 3000 * random.uniform(0.75, 1.0)
             free = self._cfg.max_in_flight - len(self._in_flight)
             if free <= 0:
                 await asyncio.wait(
@@ -144,7 +149,7 @@ class StreamConsumer:
                     self._cfg.consumer,
                     dict.fromkeys(self._streams, ">"),
                     count=free,
-                    block=self._cfg.block_ms,
+                    block=self._block_ms(),
                 )
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc) and "no longer exists" not in str(exc):
@@ -156,6 +161,9 @@ class StreamConsumer:
             for stream, entries in _stream_entries(reply):
                 for entry_id, fields in entries:
                     self._spawn(stream, entry_id, fields or {}, deliveries=1)
+
+    def _block_ms(self) -> int:
+        return max(1, round(self._cfg.block_ms * random.uniform(0.75, 1.0)))
 
     async def _ensure_groups(self) -> None:
         for stream in self._streams:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import random
 import secrets
 import time
 from datetime import timedelta
@@ -214,7 +215,7 @@ class RobotSession:
             if recycle_in <= 0:
                 await self._recycle(session)
                 return
-            wait_s = min(recycle_in, INFO_REFRESH_S)
+            wait_s = min(recycle_in, INFO_REFRESH_S * random.uniform(0.75, 1.0))  # robots apart, not in step
             if len(self.ctx.clients):
                 session.last_activity = now  # someone is listening: not idle
             if settings.idle_close_s > 0:
