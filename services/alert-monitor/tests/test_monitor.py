@@ -18,6 +18,7 @@ from robovox.shared.messages import AlertStatus, AlertTransition, InboxEntry, Te
 from robovox.shared.profile import RobotProfile, load_profile
 from robovox.shared.redis_client import connect_redis
 from robovox.shared.streams import RobotKeys
+from robovox.shared.testing.streams import wait_for_entries
 
 PROFILE = Path(__file__).resolve().parents[3] / "deploy" / "profiles" / "cleaner-1.yaml"
 KEYS = RobotKeys.of("cleaner-1")
@@ -76,12 +77,7 @@ async def add_battery(redis: Redis, volts: float) -> str:
 
 
 async def wait_for_alerts(redis: Redis, count: int) -> list[AlertTransition]:
-    async with asyncio.timeout(10):
-        while True:
-            raw: Any = await redis.xrange(KEYS.alerts)
-            if len(raw) >= count:
-                return [AlertTransition.from_fields(f) for _id, f in raw]
-            await redis.xread({KEYS.alerts: raw[-1][0] if raw else "0-0"}, block=500)
+    return [AlertTransition.from_fields(f) for _id, f in await wait_for_entries(redis, KEYS.alerts, count)]
 
 
 async def test_a_restarted_monitor_neither_repeats_nor_forgets_a_firing_alert(redis: Redis, running: Running) -> None:

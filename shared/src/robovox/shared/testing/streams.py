@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -66,6 +67,18 @@ async def follow(redis: Redis, stream: str, after: str = "$") -> AsyncIterator[t
             for entry_id, fields in entries:
                 last = entry_id
                 yield entry_id, fields
+
+
+async def wait_for_entries(
+    redis: Redis, stream: str, count: int, timeout_s: float = 10.0
+) -> list[tuple[str, dict[str, str]]]:
+    """Every entry of ``stream``, once it holds at least ``count`` (XREAD BLOCK between looks)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            raw: Any = await redis.xrange(stream)
+            if len(raw) >= count:
+                return [(str(entry_id), fields) for entry_id, fields in raw]
+            await redis.xread({stream: raw[-1][0] if raw else "0-0"}, block=1000)
 
 
 async def wait_for_output(
