@@ -61,6 +61,7 @@ def response_done(status: str, *items: dict[str, Any]) -> dict[str, Any]:
 async def feed(session: RealtimeSession, *events: dict[str, Any]) -> None:
     for event in events:
         session._on_message(json.dumps(event))
+    await session.ctx.calls.settled(10)
     while session._tasks:
         await asyncio.wait(list(session._tasks))
 

@@ -5,7 +5,15 @@ channel's receive path runs the gateway's handler before it acknowledges the
 packet, so every microsecond spent there delays the provider's next packet)
 and turned into entries and written by one task in pipelined batches, so a
 burst of transcript deltas from fifty robots costs a few round trips. Audio
-deltas are left out. When Redis is down the oldest queued events are dropped (the log is
+deltas are left out.
+
+The log gives way to function calls. It is written ``FLUSH_DELAY_S`` after
+the first event of a batch (after the burst that brought it, not in its
+middle), a few entries per turn of the event loop, and never while a call is
+waiting for Redis (``DispatchLink.quiet``): on a small edge box Redis shares
+the gateway's core and runs when the gateway's loop pauses, so every
+millisecond spent building log entries after a call was written is a
+millisecond before the robot's executor sees it. When Redis is down the oldest queued events are dropped (the log is
 for inspection; nothing depends on it).
 """
 
@@ -16,7 +24,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -30,6 +38,14 @@ log = logging.getLogger(__name__)
 NOT_LOGGED: Final = frozenset({"response.output_audio.delta", "input_audio_buffer.append"})
 QUEUE_LIMIT: Final = 10_000
 BATCH: Final = 500
+FLUSH_DELAY_S: Final = 0.05
+SLICE: Final = 8
+"""Entries built per turn of the event loop."""
+
+
+class Quiet(Protocol):
+    async def quiet(self) -> None:
+        """Return when nothing more urgent is waiting for Redis (``DispatchLink.quiet``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +65,9 @@ class _Queued:
 
 
 class EventLog:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, gives_way_to: Quiet | None = None) -> None:
         self._redis = redis
+        self._calls = gives_way_to
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue(QUEUE_LIMIT)
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
@@ -89,13 +106,17 @@ class EventLog:
     async def _write(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            await asyncio.sleep(FLUSH_DELAY_S)
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
-                    for queued in batch:
+                    for count, queued in enumerate(batch):
+                        if count % SLICE == 0:
+                            await self._give_way()
                         stream, fields = queued.entry()
                         pipe.xadd(stream, fields, maxlen=MaxLen.EVENTS, approximate=True)  # type: ignore[arg-type]
+                    await self._give_way()
                     await pipe.execute()
             except (RedisError, OSError) as exc:
                 self.dropped += len(batch)
@@ -103,3 +124,8 @@ class EventLog:
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    async def _give_way(self) -> None:
+        await asyncio.sleep(0)  # a call that has just arrived is handled first
+        if self._calls is not None:
+            await self._calls.quiet()

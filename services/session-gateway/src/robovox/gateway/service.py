@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 
 from robovox.gateway.api import create_api
 from robovox.gateway.conversation import ConversationLog
-from robovox.gateway.dispatch import CallPublisher
+from robovox.gateway.dispatch import PUBLISH_SCRIPT, CallPublisher
+from robovox.gateway.dispatch_link import DispatchLink
 from robovox.gateway.event_log import EventLog
 from robovox.gateway.robot import RobotSession
 from robovox.gateway.session import RobotContext
@@ -50,6 +51,8 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
         self.api_started = asyncio.Event()
         self.loop_lag = LoopLagMonitor()
         self.dispatch_ms = RecentSamples()
+        self.dispatch_link = DispatchLink(settings.redis_url, scripts=[PUBLISH_SCRIPT])
+        """Every robot's function calls go to Redis over this connection."""
 
     async def prepare(self) -> None:
         restrict_ice_host_addresses(self.settings.ice_host_addresses)
@@ -58,16 +61,17 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
     def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotSession:
         assert self._signaling is not None
         if self._event_log is None:
-            self._event_log = EventLog(redis)
+            self._event_log = EventLog(redis, gives_way_to=self.dispatch_link)
             self._event_log.start()
         ctx = RobotContext(
             profile=profile,
             settings=self.settings,
             signaling=self._signaling,
-            calls=CallPublisher(redis, profile.robot_id, profile.tool_call_timeout_s),
+            calls=CallPublisher(
+                redis, profile.robot_id, profile.tool_call_timeout_s, link=self.dispatch_link, timings=self.dispatch_ms
+            ),
             conversation=ConversationLog(redis, profile.robot_id),
             events=self._event_log,
-            dispatch_ms=self.dispatch_ms,
         )
         consumer = self.settings.consumer_config(self.name, Group.SESSION_GATEWAY)
         return RobotSession(redis, ctx, consumer)
@@ -75,9 +79,13 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
     async def run(self) -> None:
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
         lag = asyncio.create_task(self.loop_lag.run(self.stopping))
+        link_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
+        link = asyncio.create_task(self.dispatch_link.run(link_closing))
         try:
             await super().run()
         finally:
+            link_closing.set()
+            await link
             await lag
             if api is not None:
                 api.cancel()

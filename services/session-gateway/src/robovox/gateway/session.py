@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from redis.exceptions import RedisError
 
 from robovox.gateway.audio_hub import AudioHub
 from robovox.gateway.conversation import ConversationLog
@@ -42,7 +41,6 @@ from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.aio import wait_first
 from robovox.shared.entry import format_time, utc_now
-from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
 from robovox.shared.profile import RobotProfile
 from robovox.shared.session import ConversationItem, ItemKind
@@ -62,8 +60,6 @@ class RobotContext:
     calls: CallPublisher
     conversation: ConversationLog
     events: EventLog
-    dispatch_ms: RecentSamples = field(default_factory=RecentSamples)
-    """Each function call, from its arrival on the data channel to its entry in Redis."""
     audio: AudioHub = field(init=False)
     """Who hears the model and whose microphone it hears; outlives the sessions."""
     clients: ClientRoster = field(init=False)
@@ -144,6 +140,7 @@ class RealtimeSession:
     async def close(self) -> None:
         call_id = self.call_id
         await self.peer.close()
+        await self.ctx.calls.settled(2.0)
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2.0)
         if call_id and not self.expired.is_set():
@@ -319,9 +316,15 @@ class RealtimeSession:
         if item.call_id in self.known_calls:
             return
         self.known_calls.add(item.call_id)
+        self.ctx.calls.publish(
+            item.call_id,
+            item.name,
+            item.arguments or "",
+            self.session_id or "",
+            self.conversation_id,
+            self._received_at,
+        )
         self._tell_clients_of_call(item)
-        work = self._publish_until_deadline(item.call_id, item.name, item.arguments or "", self._received_at)
-        self._spawn(work)
 
     def _tell_clients_of_call(self, item: OutputItem) -> None:
         if not len(self.ctx.clients):  # on the dispatch path: nothing built for nobody
@@ -336,22 +339,6 @@ class RealtimeSession:
                 "at": utc_now().isoformat(),
             }
         )
-
-    async def _publish_until_deadline(self, call_id: str, name: str, arguments: str, received_at: float) -> None:
-        """Publishing is idempotent, so a Redis hiccup is retried until the call could no longer start."""
-        give_up = time.monotonic() + self.ctx.profile.tool_call_timeout_s
-        delay = 0.05
-        while True:
-            try:
-                await self.ctx.calls.publish(call_id, name, arguments, self.session_id or "", self.conversation_id)
-                self.ctx.dispatch_ms.add((time.perf_counter() - received_at) * 1000)
-                return
-            except (RedisError, OSError) as exc:
-                if time.monotonic() + delay > give_up:
-                    log.error("%s: call %s (%s) lost: Redis unreachable (%s)", self.ctx.robot_id, call_id, name, exc)
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
 
     def _log_item(self, kind: ItemKind, text: str, source: str) -> None:
         item = ConversationItem(
