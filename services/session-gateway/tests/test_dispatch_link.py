@@ -14,7 +14,7 @@ import pytest
 from redis.asyncio import Redis
 
 from robovox.gateway.dispatch import PUBLISH_SCRIPT, CallPublisher
-from robovox.gateway.dispatch_link import DispatchLink
+from robovox.gateway.dispatch_link import DispatchLink, LinkDown
 from robovox.gateway.event_log import EventLog
 from robovox.shared.embedded_redis import EmbeddedRedis
 from robovox.shared.messages import ToolCall
@@ -132,6 +132,16 @@ async def test_a_wrong_password_keeps_the_link_down_and_retrying() -> None:
         assert not link.up and not link.send(("PING",), lambda _reply: None)
         stopping.set()
         await task
+
+
+async def test_a_reply_that_does_not_come_closes_the_connection_and_is_answered_link_down(redis_url: str) -> None:
+    async with running(DispatchLink(redis_url, reply_timeout_s=0.4)) as link:
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        assert link.send(("BLPOP", "robovox:test:never", "0"), reply.set_result)  # Redis answers never
+        async with asyncio.timeout(5):
+            assert isinstance(await reply, LinkDown)
+            await link.wait_up()
+        assert link.connects == 2
 
 
 def link_is_quiet(link: DispatchLink) -> bool:

@@ -14,7 +14,8 @@ with hiredis (``pack_command``, ``Reader``), pipelines every robot's calls on
 one connection, and knows nothing of what it sends.
 
 It never retries. A command whose reply does not come (the connection broke,
-Redis restarted) is answered with ``LinkDown``; the caller decides (the
+Redis restarted, or ``reply_timeout_s`` passed: the connection is then closed
+and opened again) is answered with ``LinkDown``; the caller decides (the
 publisher retries through redis-py: its script is idempotent, so a call that
 did reach Redis is not published twice). While the link is down ``send``
 returns False and callers use their slower path.
@@ -26,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -53,14 +55,23 @@ class LinkDown(ConnectionError):
 class DispatchLink(asyncio.Protocol):
     """Keep ``run`` going for the link to be up; ``send`` while ``up``."""
 
-    def __init__(self, redis_url: str, *, scripts: Sequence[str] = (), connect_timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        scripts: Sequence[str] = (),
+        connect_timeout_s: float = 5.0,
+        reply_timeout_s: float = 5.0,
+    ) -> None:
         self._params: dict[str, Any] = parse_url(redis_url)  # type: ignore[no-untyped-call]
         self._scripts = tuple(scripts)
         """Loaded on every connect, so ``EVALSHA`` finds them after a Redis restart too."""
         self._connect_timeout_s = connect_timeout_s
+        self._reply_timeout_s = reply_timeout_s
         self._transport: asyncio.Transport | None = None
         self._reader = hiredis.Reader(notEnoughData=_INCOMPLETE)
-        self._waiting: deque[OnReply] = deque()
+        self._waiting: deque[tuple[float, OnReply]] = deque()
+        """Who gets each reply to come, in order, with when the command was written."""
         self._up = False
         self._up_event = asyncio.Event()
         self._lost = asyncio.Event()
@@ -80,7 +91,7 @@ class DispatchLink(asyncio.Protocol):
         if not self._up or self._transport is None:
             return False
         self._transport.write(_pack(args))
-        self._waiting.append(on_reply)
+        self._waiting.append((time.monotonic(), on_reply))
         self._quiet.clear()
         return True
 
@@ -103,9 +114,19 @@ class DispatchLink(asyncio.Protocol):
                     delay = min(delay * 2, RETRY_MAX_S)
                     continue
                 delay = RETRY_INITIAL_S
-                await wait_first(stopping.wait(), self._lost.wait())
+                await self._watch(stopping)
         finally:
             self._close()
+
+    async def _watch(self, stopping: asyncio.Event) -> None:
+        """Until the connection is lost: one whose oldest reply is overdue is closed (a wedged
+        Redis, a half-open connection), so its commands go the slow way instead of waiting."""
+        while not stopping.is_set() and not self._lost.is_set():
+            await wait_first(stopping.wait(), self._lost.wait(), within_s=self._reply_timeout_s / 4)
+            if self._waiting and time.monotonic() - self._waiting[0][0] > self._reply_timeout_s:
+                log.warning("dispatch link: no reply from Redis in %.1f s; reconnecting", self._reply_timeout_s)
+                self._close()
+                await self._lost.wait()
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -120,7 +141,7 @@ class DispatchLink(asyncio.Protocol):
             while (reply := self._reader.gets()) is not _INCOMPLETE:
                 if not self._waiting:
                     raise hiredis.ProtocolError("a reply nobody asked for")
-                self._waiting.popleft()(reply)
+                self._waiting.popleft()[1](reply)
             if not self._waiting:
                 self._quiet.set()
         except hiredis.ProtocolError as exc:
@@ -132,7 +153,7 @@ class DispatchLink(asyncio.Protocol):
         self._up_event.clear()
         self._transport = None
         waiting, self._waiting = self._waiting, deque()
-        for on_reply in waiting:
+        for _sent_at, on_reply in waiting:
             on_reply(LinkDown(str(exc) if exc else "connection closed"))
         self._quiet.set()
         self._lost.set()
@@ -171,7 +192,7 @@ class DispatchLink(asyncio.Protocol):
         assert self._transport is not None
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._transport.write(_pack(command))
-        self._waiting.append(lambda value: None if reply.done() else reply.set_result(value))
+        self._waiting.append((time.monotonic(), lambda value: None if reply.done() else reply.set_result(value)))
         return await reply
 
     def _close(self) -> None:

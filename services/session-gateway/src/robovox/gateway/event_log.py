@@ -13,8 +13,10 @@ middle), a few entries per turn of the event loop, and never while a call is
 waiting for Redis (``DispatchLink.quiet``): on a small edge box Redis shares
 the gateway's core and runs when the gateway's loop pauses, so every
 millisecond spent building log entries after a call was written is a
-millisecond before the robot's executor sees it. When Redis is down the oldest queued events are dropped (the log is
-for inspection; nothing depends on it).
+millisecond before the robot's executor sees it.
+
+When Redis is down the oldest queued events are dropped (the log is for
+inspection; nothing depends on it).
 """
 
 from __future__ import annotations
