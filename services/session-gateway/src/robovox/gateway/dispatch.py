@@ -155,7 +155,7 @@ class CallPublisher:
     async def _publish_until_deadline(self, pending: _Pending) -> None:
         """Retried until the call could no longer start; redis-py's script call loads the script if Redis lost it."""
         call = pending.call
-        give_up = time.monotonic() + (call.deadline - call.issued_at).total_seconds()
+        give_up = time.monotonic() + (call.deadline - utc_now()).total_seconds()  # the link may have used some
         delay = RETRY_INITIAL_S
         while True:
             try:
