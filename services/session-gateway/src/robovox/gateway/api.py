@@ -8,10 +8,9 @@ model is told, so it is ordered with results and alerts and can be inspected.
 
 # No ``from __future__ import annotations`` here: FastAPI must see the route
 # annotations as objects, and the dependencies are local to ``create_api``.
-import hmac
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,7 +20,7 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 
-from robovox.gateway.api_errors import ApiError, error_response
+from robovox.gateway.api_errors import ApiError, error_response, robot_or_404, token_matches, validation_problems
 from robovox.gateway.client_api import client_routes, mount_console
 from robovox.gateway.client_secrets import ClientSecretStore
 from robovox.gateway.robot import RobotSession
@@ -29,7 +28,6 @@ from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind
 from robovox.shared.session import SessionState
-from robovox.shared.streams import MaxLen, RobotKeys
 
 
 class RateLimitOut(BaseModel):
@@ -126,14 +124,11 @@ def create_api(
 
     def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
         given = credentials.credentials if credentials else ""
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        if not token_matches(given, token):
             raise ApiError(401, "unauthorized", "a valid bearer token is required")
 
     def robot(robot_id: str) -> RobotSession:
-        found = robots.get(robot_id)
-        if found is None:
-            raise ApiError(404, "unknown_robot", f"no robot {robot_id!r} on this gateway")
-        return found
+        return robot_or_404(robots, robot_id)
 
     Auth = Depends(authorized)
     Robot = Annotated[RobotSession, Depends(robot)]
@@ -149,10 +144,7 @@ def create_api(
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}" for err in exc.errors()
-        )
-        return error_response(422, "invalid_request", problems)
+        return error_response(422, "invalid_request", validation_problems(exc.errors()))
 
     @app.get("/health")
     async def health() -> Health:
@@ -213,11 +205,8 @@ def create_api(
             speak=body.speak,
             source="operator:api",
         )
-        fields: Any = entry.to_fields()
-        entry_id = await redis.xadd(
-            RobotKeys.of(found.ctx.robot_id).inbox, fields, maxlen=MaxLen.INBOX, approximate=True
-        )
-        return MessageOut(robot_id=found.ctx.robot_id, inbox_entry_id=str(entry_id), state=found.state)
+        entry_id = await found.enqueue(entry)
+        return MessageOut(robot_id=found.ctx.robot_id, inbox_entry_id=entry_id, state=found.state)
 
     app.include_router(client_routes(robots, ClientSecretStore(redis), settings))
     mount_console(app)

@@ -10,7 +10,6 @@
 
 # No ``from __future__ import annotations``: FastAPI reads the route annotations.
 import asyncio
-import hmac
 from collections.abc import Mapping
 from importlib import resources
 from typing import Annotated, Any, Literal
@@ -21,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from robovox.gateway.api_errors import ApiError
+from robovox.gateway.api_errors import ApiError, robot_or_404, token_matches, validation_problems
 from robovox.gateway.client_link import ClientLink, OfferError
 from robovox.gateway.client_secrets import ClientSecretStore, SecretGrant
 from robovox.gateway.robot import RobotSession
@@ -89,15 +88,12 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
     links: dict[str, ClientLink] = {}
 
     def is_operator(value: str) -> bool:
-        return hmac.compare_digest(value.encode(), token.encode())
+        return token_matches(value, token)
 
     def robot_named(robot_id: str | None) -> RobotSession:
         if not robot_id:
             raise ApiError(400, "robot_id_required", 'name the robot: ?robot_id=<robot> or "robot_id" in the body')
-        found = robots.get(robot_id)
-        if found is None:
-            raise ApiError(404, "unknown_robot", f"no robot {robot_id!r} on this gateway")
-        return found
+        return robot_or_404(robots, robot_id)
 
     async def secret_grant(value: str, robot_id: str | None) -> SecretGrant:
         """The grant of a live client secret, refused when it names another robot than ``robot_id``."""
@@ -125,8 +121,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
         try:
             body = ClientSecretIn.model_validate_json(raw) if raw.strip() else ClientSecretIn()
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-            raise ApiError(422, "invalid_request", problems) from None
+            raise ApiError(422, "invalid_request", validation_problems(exc.errors())) from None
         if robot_id and body.robot_id and robot_id != body.robot_id:
             raise ApiError(400, "robot_id_conflict", "the query and the body name different robots")
         robot = robot_named(robot_id or body.robot_id)

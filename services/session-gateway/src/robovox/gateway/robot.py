@@ -119,11 +119,17 @@ class RobotSession:
                 return True
             except PeerClosed:
                 pass
-        fields: Any = entry.to_fields()
-        await self._redis.xadd(self._keys.inbox, fields, maxlen=MaxLen.INBOX, approximate=True)
+        await self.enqueue(entry)
         if not self._wanted:
             self.start()
         return False
+
+    async def enqueue(self, entry: InboxEntry) -> str:
+        """Add ``entry`` to the robot's inbox stream (told to the session in order with results
+        and alerts); returns its entry id."""
+        fields: Any = entry.to_fields()
+        entry_id = await self._redis.xadd(self._keys.inbox, fields, maxlen=MaxLen.INBOX, approximate=True)
+        return str(entry_id)
 
     def request_response(self, request: ResponseRequest) -> None:
         session = self.live_session
