@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 
@@ -15,3 +15,27 @@ async def wait_first(*awaitables: Awaitable[Any], within_s: float | None = None)
     finally:
         for task in tasks:
             task.cancel()
+
+
+class TaskEnded(RuntimeError):
+    """A task a worker depends on ended while the worker was meant to run on."""
+
+
+async def supervise(stopping: asyncio.Event, tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Return when ``stopping`` is set; raise TaskEnded, naming the task and its error, if one of
+    ``tasks`` ends first (the others are cancelled). A robot's consumer that died would otherwise
+    leave it unserved, silently."""
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if stop in done:
+        return
+    ended = next(task for task in tasks if task.done())
+    for task in tasks:  # the process is going down: what is unacked is redelivered after the restart
+        task.cancel()
+    await asyncio.wait(tasks, timeout=2.0)
+    error = None if ended.cancelled() else ended.exception()
+    why = f": {type(error).__name__}: {error}" if error else " without being asked to stop"
+    raise TaskEnded(f"{ended.get_name()} ended{why}") from error

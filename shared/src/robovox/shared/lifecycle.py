@@ -56,7 +56,7 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
 
     async def run(self) -> None:
         await self.prepare()
-        redis = connect_redis(self.settings)
+        redis = connect_redis(self.settings, robots=len(self.profiles), name=self.name)
         try:
             self.robots = {rid: self.make_worker(redis, p) for rid, p in self.profiles.items()}
             log.info("%s serving %s", self.name, ", ".join(sorted(self.robots)))
@@ -71,9 +71,21 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
                 self.ready.set()
             else:
                 all_ready.cancel()
-            await asyncio.gather(*tasks)
+            try:
+                await asyncio.gather(*tasks)
+            except Exception as exc:
+                # One robot's worker failed in a way it does not handle: stop them all and exit
+                # non-zero with the reason, so a supervisor restarts the process.
+                log.critical("%s: %s; stopping", self.name, exc)
+                self.stop()
+                await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_ms / 1000 + 2)
+                raise ServiceFailed(f"{self.name} stopped: {exc}") from exc
         finally:
             await redis.aclose()
+
+
+class ServiceFailed(RuntimeError):
+    """A service stopped because one of its workers failed."""
 
 
 def settle_garbage_collector() -> None:
@@ -96,4 +108,7 @@ def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], s
         await service.run()
 
     configure_logging(settings.log_level, getattr(make, "name", "robovox"))
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except ServiceFailed as exc:
+        raise SystemExit(f"{exc}") from exc

@@ -6,7 +6,6 @@ settings table lists them all (a test keeps the table complete).
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
 
@@ -14,13 +13,20 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from robovox.shared.consumer import ConsumerConfig
+from robovox.shared.limits import Limits
 
 ENV_PREFIX = "ROBOVOX_"
 
 
 def default_consumer_name(service: str) -> str:
-    """Unique per process and readable in XINFO CONSUMERS: ``tool-executor@edge-1:4242``."""
-    return f"{service}@{socket.gethostname()}:{os.getpid()}"
+    """Stable across restarts and readable in XINFO CONSUMERS: ``tool-executor@edge-1``.
+
+    A restarted process takes up the entries its predecessor read and never acked at
+    once (its own pending list) instead of waiting for the idle claim. In a container
+    the host name is the container's, which a restart keeps. Two replicas on one host
+    must each be given a name (``ROBOVOX_CONSUMER_NAME``); the consumer lease refuses
+    a second live process with the same name."""
+    return f"{service}@{socket.gethostname()}"
 
 
 class ServiceSettings(BaseSettings):
@@ -35,7 +41,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python log level.")
     consumer_name: str = Field(
         default="",
-        description="This process's consumer name in its groups; default `<service>@<host>:<pid>`.",
+        description="This process's consumer name in its groups; default `<service>@<host>`, stable across "
+        "restarts. Set one per replica when several run on one host.",
     )
     block_ms: int = Field(
         default=1000,
@@ -58,6 +65,40 @@ class ServiceSettings(BaseSettings):
         description="On shutdown, how long in-flight entries may finish; the rest stay unacked for redelivery.",
     )
 
+    redis_pool_size: int = Field(
+        default=0,
+        ge=0,
+        description="Connections for short Redis commands (0: derived from robots and `ROBOVOX_MAX_IN_FLIGHT`, "
+        "logged at start). Blocking readers have a connection each, outside this pool.",
+    )
+    redis_pool_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a command waits for a free pooled connection before it fails (and is retried).",
+    )
+    max_arguments_bytes: int = Field(
+        default=Limits().arguments_bytes, ge=64, description="Largest arguments text of one function call (bytes)."
+    )
+    max_arguments_depth: int = Field(
+        default=Limits().arguments_depth, ge=1, le=200, description="Deepest nesting in a call's arguments."
+    )
+    max_argument_chars: int = Field(
+        default=Limits().argument_chars, ge=8, description="Longest string value in a call's arguments."
+    )
+    max_output_chars: int = Field(
+        default=Limits().output_chars,
+        ge=200,
+        description="Most characters of text sent to the model in one item; longer text is cut with a note.",
+    )
+    max_entry_bytes: int = Field(
+        default=Limits().entry_bytes,
+        ge=1024,
+        description="Largest stream entry a consumer handles; larger ones are dead-lettered unread.",
+    )
+    max_dead_letter_chars: int = Field(
+        default=Limits().dead_letter_chars, ge=256, description="Most characters of an entry a dead letter keeps."
+    )
+
     @model_validator(mode="after")
     def _block_below_claim_idle(self) -> ServiceSettings:
         if self.block_ms >= self.claim_idle_ms:
@@ -68,6 +109,17 @@ class ServiceSettings(BaseSettings):
     def redis_socket_timeout_s(self) -> float:
         """Socket timeout kept well above BLOCK, so a blocked read never times out client-side."""
         return self.block_ms / 1000 + 5.0
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            arguments_bytes=self.max_arguments_bytes,
+            arguments_depth=self.max_arguments_depth,
+            argument_chars=self.max_argument_chars,
+            output_chars=self.max_output_chars,
+            entry_bytes=self.max_entry_bytes,
+            dead_letter_chars=self.max_dead_letter_chars,
+        )
 
     def consumer(self, service: str) -> str:
         return self.consumer_name or default_consumer_name(service)
@@ -81,4 +133,6 @@ class ServiceSettings(BaseSettings):
             max_deliveries=self.max_deliveries,
             max_in_flight=self.max_in_flight,
             shutdown_grace_ms=self.shutdown_grace_ms,
+            max_entry_bytes=self.max_entry_bytes,
+            dead_letter_chars=self.max_dead_letter_chars,
         )

@@ -1,5 +1,7 @@
-"""One robot's alert monitor: telemetry in (plain XREAD, no group), alerts,
-notices and the battery forecast out.
+"""One robot's alert monitor: telemetry in (plain XREAD, no group, on a
+connection of its own that returns bytes), alerts, notices and the battery
+forecast out. A telemetry entry that is not UTF-8, or that breaks evaluation,
+goes to the robot's dead-letter stream with the reason; the robot's rules go on.
 
 Each batch of samples is written in one transaction: the alerts stream entry,
 the inbox notice and the rule's new state go together, so a restarted monitor
@@ -11,6 +13,7 @@ missed, one that was down long starts from the newest sample.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -23,15 +26,20 @@ from redis.exceptions import RedisError
 from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
-from robovox.shared.messages import InboxEntry
+from robovox.shared.consumer import UndecodableEntry, decode_fields, decode_lossy
+from robovox.shared.limits import cut_text
+from robovox.shared.messages import DeadLetter, InboxEntry
 from robovox.shared.profile import RobotProfile
 from robovox.shared.profile.alerts import BATTERY_FORECAST_TYPE
+from robovox.shared.redis_client import dedicated_reader
 from robovox.shared.session import SessionState
 from robovox.shared.streams import MaxLen, RobotKeys
 from robovox.shared.telemetry import record_samples
 
 log = logging.getLogger(__name__)
 
+GROUP = "alert-monitor"
+"""Names the monitor in its dead letters (it reads telemetry without a consumer group)."""
 POSITION_FIELD = "_position"
 READ_COUNT = 500
 RETRY_S = 1.0
@@ -54,8 +62,17 @@ class RobotMonitor:
         self._unwritten = Outgoing()
         self._context: list[InboxEntry] = []
         self._saved_position = ""
+        self._reader: Redis | None = None
+        self._dead_letters: list[DeadLetter] = []
 
     async def run(self, stopping: asyncio.Event) -> None:
+        self._reader = dedicated_reader(self._redis)
+        try:
+            await self._monitor(stopping)
+        finally:
+            await self._reader.aclose()
+
+    async def _monitor(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
                 await self._resume()
@@ -91,16 +108,38 @@ class RobotMonitor:
             if age_s <= self._settings.resume_window_s:
                 self.position = saved
                 return
-        newest: Any = await self._redis.xrevrange(self._keys.telemetry, count=1)
-        self.position = newest[0][0] if newest else "0-0"
+        assert self._reader is not None, "run() opens the reader"
+        newest: Any = await self._reader.xrevrange(self._keys.telemetry, count=1)  # bytes: any entry is safe
+        self.position = newest[0][0].decode() if newest else "0-0"
 
     async def _read(self, block_ms: int) -> None:
-        reply: Any = await self._redis.xread({self._keys.telemetry: self.position}, count=READ_COUNT, block=block_ms)
+        assert self._reader is not None, "run() opens the reader"
+        reply: Any = await self._reader.xread({self._keys.telemetry: self.position}, count=READ_COUNT, block=block_ms)
         evaluate = self.evaluation.evaluate
         for _stream, entries in reply or ():
-            for _entry_id, fields in entries:
-                evaluate(fields)
-            self.position = entries[-1][0]
+            for entry_id, raw in entries:
+                try:
+                    evaluate(decode_fields(raw))
+                except Exception as exc:  # one bad sample must not stop the robot's alerts
+                    self._reject(entry_id.decode(), raw, exc)
+            self.position = entries[-1][0].decode()
+
+    def _reject(self, entry_id: str, raw: dict[bytes, bytes], error: Exception) -> None:
+        reason = str(error) if isinstance(error, UndecodableEntry) else f"evaluation failed: {error!r}"
+        log.error("%s: telemetry entry %s dead-lettered: %s", self.robot_id, entry_id, cut_text(reason, 300))
+        self._dead_letters.append(
+            DeadLetter(
+                stream=self._keys.telemetry,
+                entry_id=entry_id,
+                group=GROUP,
+                consumer=self._settings.consumer(GROUP),
+                deliveries=1,
+                reason=cut_text(reason, 1000),
+                original=cut_text(
+                    json.dumps(decode_lossy(raw), ensure_ascii=False), self._settings.max_dead_letter_chars
+                ),
+            )
+        )
 
     async def _follow_session(self, now: float) -> None:
         """Context goes only to a live session; a new conversation is told every value again."""
@@ -124,10 +163,14 @@ class RobotMonitor:
         self._unwritten.alerts.extend(out.alerts)
         self._unwritten.derived.extend(out.derived)
         pending = self._unwritten
-        if not (pending or self._context or (save_position and self.position != self._saved_position)):
+        if not (
+            pending or self._context or self._dead_letters or (save_position and self.position != self._saved_position)
+        ):
             return
         keys = self._keys
         async with self._redis.pipeline(transaction=True) as pipe:
+            for letter in self._dead_letters:
+                pipe.xadd(keys.dead_letters, letter.to_fields(), maxlen=MaxLen.DEAD_LETTERS, approximate=True)  # type: ignore[arg-type]
             for alert in pending.alerts:
                 pipe.xadd(keys.alerts, alert.record.to_fields(), maxlen=MaxLen.ALERTS, approximate=True)  # type: ignore[arg-type]
                 if alert.notice is not None:
@@ -147,3 +190,4 @@ class RobotMonitor:
             log.info("%s: %s %s: %s", self.robot_id, alert.record.rule, alert.record.status.value, alert.record.message)
         self._unwritten = Outgoing()
         self._context = []
+        self._dead_letters = []

@@ -1,0 +1,25 @@
+"""The one consumer-group loop every RoboVox service uses (see ``loop``)."""
+
+from robovox.shared.consumer.config import (
+    REDIS_DOWN,
+    ConsumerConfig,
+    DeadLetterHook,
+    Fields,
+    Handler,
+    PermanentError,
+)
+from robovox.shared.consumer.loop import StreamConsumer
+from robovox.shared.consumer.raw import UndecodableEntry, decode_fields, decode_lossy
+
+__all__ = [
+    "REDIS_DOWN",
+    "ConsumerConfig",
+    "DeadLetterHook",
+    "Fields",
+    "Handler",
+    "PermanentError",
+    "StreamConsumer",
+    "UndecodableEntry",
+    "decode_fields",
+    "decode_lossy",
+]

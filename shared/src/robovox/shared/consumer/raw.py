@@ -1,0 +1,51 @@
+"""Entries as Redis hands them over: bytes, checked before anything trusts them.
+
+Every consumer reads on a connection that does not decode, so one byte that is
+not UTF-8 can never raise inside a read and stop the loop; each entry is
+decoded here, and one that cannot be is dead-lettered with its bytes escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from robovox.shared.consumer.config import Fields
+
+
+class UndecodableEntry(ValueError):
+    """An entry whose field names or values are not UTF-8 text."""
+
+
+def text(value: bytes | str) -> str:
+    """Stream names and entry ids: always ASCII when Redis made them."""
+    return value.decode("utf-8", errors="backslashreplace") if isinstance(value, bytes) else value
+
+
+def decode_fields(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> Fields:
+    """The entry as text, or UndecodableEntry naming the first field that is not UTF-8."""
+    fields: Fields = {}
+    for key, value in raw.items():
+        try:
+            name = key.decode("utf-8") if isinstance(key, bytes) else key
+        except UnicodeDecodeError as exc:
+            raise UndecodableEntry(f"a field name is not UTF-8 text (byte {key[exc.start]:#04x})") from None
+        try:
+            fields[name] = value.decode("utf-8") if isinstance(value, bytes) else value
+        except UnicodeDecodeError as exc:
+            raise UndecodableEntry(
+                f"field {decode_lossy_text(key)!r} is not UTF-8 text (byte {value[exc.start]:#04x} at {exc.start})"
+            ) from None
+    return fields
+
+
+def decode_lossy_text(value: bytes | str) -> str:
+    return value.decode("utf-8", errors="backslashreplace") if isinstance(value, bytes) else value
+
+
+def decode_lossy(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> Fields:
+    """The entry as readable text whatever it holds: bytes that are not UTF-8 become ``\\xNN``."""
+    return {decode_lossy_text(k): decode_lossy_text(v) for k, v in raw.items()}
+
+
+def raw_size(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> int:
+    return sum(len(k) + len(v) for k, v in raw.items())
