@@ -6,8 +6,14 @@ Fields:
   command's XADD in one script, so a command is sent at most once);
   ``done`` once the outcome is in the inbox (set with that XADD, so the model
   hears each call's outcome exactly once).
-- ``adapter_started_at``: set with HSETNX by the ROS adapter before it touches
-  the robot; a second adapter seeing it never runs the command again.
+- ``published_at``, ``session_id``: set by the session gateway with the call's
+  tool-call entry (HSETNX, so a call id is published once).
+- ``adapter_started_at``: set by the ROS adapter before it touches the robot
+  (``claim_execution``); a second adapter seeing it never runs the command again.
+- ``abandoned_at``: set by the executor when it gives up on a command the
+  adapter had not started by its deadline (``abandon``); the adapter then never
+  starts it, so the executor can tell the model, truthfully, that nothing was sent.
+  The two are set in scripts that check each other: exactly one of them wins.
 - ``result.*``: the CommandResult's fields, written with its XADD.
 - ``outcome``, ``command``: for people inspecting a call.
 """
@@ -15,7 +21,7 @@ Fields:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any, Final
 
 from redis.asyncio import Redis
@@ -24,13 +30,43 @@ from robovox.shared.messages import CommandResult, InboxEntry, RosCommand
 from robovox.shared.streams import CALL_RECORD_TTL_S, MaxLen, RobotKeys
 
 STATE: Final = "state"
+PUBLISHED_AT: Final = "published_at"
 ADAPTER_STARTED_AT: Final = "adapter_started_at"
+ABANDONED_AT: Final = "abandoned_at"
 RESULT_PREFIX: Final = "result."
 
 
 class CallState(StrEnum):
     DISPATCHED = "dispatched"
     DONE = "done"
+
+
+class Claim(IntEnum):
+    """What the adapter's claim of a command found."""
+
+    STARTED = 1
+    """This adapter may run it: nobody started it before."""
+    ALREADY_STARTED = 0
+    """An earlier delivery started it (this or another adapter): never run it again."""
+    ABANDONED = -1
+    """The executor gave up on it before it started and told the model nothing was sent: never run it."""
+
+
+# KEYS: record. ARGV: now, ttl.
+_CLAIM = """
+if redis.call('HEXISTS', KEYS[1], 'abandoned_at') == 1 then return -1 end
+if redis.call('HSETNX', KEYS[1], 'adapter_started_at', ARGV[1]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# KEYS: record. ARGV: now, ttl. 1: abandoned (the adapter had not started it); 0: the adapter had.
+_ABANDON = """
+if redis.call('HEXISTS', KEYS[1], 'adapter_started_at') == 1 then return 0 end
+redis.call('HSETNX', KEYS[1], 'abandoned_at', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
 
 
 # KEYS: record, commands stream. ARGV: ttl, maxlen, then field/value pairs of the command.
@@ -63,6 +99,8 @@ class CallRecords:
         self._redis = redis
         self._dispatch = redis.register_script(_DISPATCH)
         self._finish = redis.register_script(_FINISH)
+        self._claim = redis.register_script(_CLAIM)
+        self._abandon = redis.register_script(_ABANDON)
 
     async def read(self, keys: RobotKeys, call_id: str) -> dict[str, str]:
         record: dict[Any, Any] = await self._redis.hgetall(keys.call_record(call_id))
@@ -82,14 +120,14 @@ class CallRecords:
         args: list[str | int] = [CALL_RECORD_TTL_S, MaxLen.INBOX, outcome, *pairs]
         return bool(await self._finish(keys=[keys.call_record(call_id), keys.inbox], args=args))
 
-    async def claim_execution(self, keys: RobotKeys, call_id: str, now_text: str) -> bool:
-        """The ROS adapter's at-most-once gate: True for the first claimant only."""
-        record = keys.call_record(call_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hsetnx(record, ADAPTER_STARTED_AT, now_text)
-            pipe.expire(record, CALL_RECORD_TTL_S)
-            first, _ = await pipe.execute()
-        return bool(first)
+    async def claim_execution(self, keys: RobotKeys, call_id: str, now_text: str) -> Claim:
+        """The ROS adapter's at-most-once gate: STARTED for the first claimant only, unless abandoned."""
+        found = await self._claim(keys=[keys.call_record(call_id)], args=[now_text, CALL_RECORD_TTL_S])
+        return Claim(int(found))
+
+    async def abandon(self, keys: RobotKeys, call_id: str, now_text: str) -> bool:
+        """True if the adapter had not started the call, which now it never will; False if it had."""
+        return bool(await self._abandon(keys=[keys.call_record(call_id)], args=[now_text, CALL_RECORD_TTL_S]))
 
     async def store_result(self, keys: RobotKeys, result: CommandResult) -> None:
         """Record the result and append it to the results stream, atomically."""

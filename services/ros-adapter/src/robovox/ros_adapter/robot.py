@@ -15,7 +15,8 @@ from robovox.ros_adapter.commands import run_command
 from robovox.ros_adapter.link import LinkStatus, RosbridgeLink
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
-from robovox.shared.call_record import CallRecords, result_from_record
+from robovox.shared.aio import supervise
+from robovox.shared.call_record import CallRecords, Claim, result_from_record
 from robovox.shared.consumer import PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, format_time, utc_now
 from robovox.shared.messages import CommandResult, CommandStatus, RosCommand
@@ -70,10 +71,12 @@ class RobotRuntime:
             asyncio.create_task(self.telemetry.run(stopping), name=f"{self.profile.robot_id}-telemetry"),
             asyncio.create_task(self._publish_link_state(stopping), name=f"{self.profile.robot_id}-link"),
         ]
-        await stopping.wait()
-        self.consumer.stop()
-        await asyncio.gather(*tasks)
-        await self.link.close()
+        try:
+            await supervise(stopping, tasks)
+        finally:
+            self.consumer.stop()
+            await asyncio.wait(tasks, timeout=self._settings.shutdown_grace_ms / 1000 + 2)
+            await self.link.close()
         with contextlib.suppress(Exception):
             await self._write_link_state()
 
@@ -90,7 +93,11 @@ class RobotRuntime:
             raise PermanentError(str(exc)) from None
         if command.robot_id != self.profile.robot_id:
             raise PermanentError(f"command for robot {command.robot_id!r} on {self.profile.robot_id!r}'s stream")
-        if await self._records.claim_execution(self._keys, command.call_id, format_time(utc_now())):
+        claim = await self._records.claim_execution(self._keys, command.call_id, format_time(utc_now()))
+        if claim is Claim.ABANDONED:
+            log.info("robot %s: %s was given up on before it started; not run", command.robot_id, command.call_id)
+            return
+        if claim is Claim.STARTED:
             result = await run_command(self.link, command)
         else:
             # Another delivery of this call already reached the robot, or was about to:

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from robovox.executor.verdict import Rejection, RejectionReason
+from robovox.shared.limits import Limits, cut_text, json_nesting_depth, preview
 from robovox.shared.profile import Tool
 
 _TYPE_NAMES = {
@@ -52,7 +53,7 @@ def _sentence(tool: Tool, error: ValidationError) -> tuple[RejectionReason, str]
     arg = f'Argument "{path}" of {tool.name}'
     instance: Any = error.instance
     expected: Any = error.validator_value
-    got = json.dumps(instance)
+    got = preview(instance)
     match error.validator:
         case "required":
             missing = next((name for name in expected if name not in instance), "")
@@ -64,7 +65,7 @@ def _sentence(tool: Tool, error: ValidationError) -> tuple[RejectionReason, str]
             extra = sorted(set(instance) - set(props))
             takes = ", ".join(props) or "no arguments"
             return RejectionReason.UNEXPECTED_ARGUMENT, (
-                f"{tool.name} does not take {', '.join(repr(e) for e in extra)}; it takes: {takes}. "
+                f"{tool.name} does not take {cut_text(', '.join(repr(e) for e in extra), 200)}; it takes: {takes}. "
                 "Call it again without them."
             )
         case "enum":
@@ -89,19 +90,60 @@ def _sentence(tool: Tool, error: ValidationError) -> tuple[RejectionReason, str]
             where = f"{arg}" if path else f"The arguments of {tool.name}"
             return (
                 RejectionReason.INVALID_ARGUMENTS,
-                f"{where} are not valid: {error.message}. Call it again correctly.",
+                f"{where} are not valid: {cut_text(error.message, 200)}. Call it again correctly.",
             )
 
 
-def parse_arguments(tool: Tool, raw: str) -> dict[str, Any] | Rejection:
+def _too_long(value: Any, limit: int, path: str = "") -> tuple[str, int] | None:
+    """The path and length of the first string (value or key) longer than ``limit``, if any."""
+    if isinstance(value, str):
+        return (path, len(value)) if len(value) > limit else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if len(key) > limit:
+                return (cut_text(where, 60), len(key))
+            if (found := _too_long(item, limit, where)) is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := _too_long(item, limit, f"{path}.{index}" if path else str(index))) is not None:
+                return found
+    return None
+
+
+def _over_limits(tool: Tool, text: str, limits: Limits) -> Rejection | None:
+    """Checks that cost one pass over the text and no recursion, made before the text is parsed."""
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > limits.arguments_bytes:
+        return Rejection(
+            RejectionReason.ARGUMENTS_TOO_LARGE,
+            f"The arguments for {tool.name} are {size} bytes long; RoboVox takes at most {limits.arguments_bytes}. "
+            f"Nothing was sent to the robot. Call {tool.name} again with only what it needs, such as "
+            f"{example_arguments(tool)}.",
+        )
+    if json_nesting_depth(text, limits.arguments_depth) > limits.arguments_depth:
+        return Rejection(
+            RejectionReason.ARGUMENTS_TOO_DEEP,
+            f"The arguments for {tool.name} are nested more than {limits.arguments_depth} levels deep. "
+            f"Nothing was sent to the robot. Call {tool.name} again with a flat JSON object such as "
+            f"{example_arguments(tool)}.",
+        )
+    return None
+
+
+def parse_arguments(tool: Tool, raw: str, limits: Limits) -> dict[str, Any] | Rejection:
     """The arguments as a dict, or the Rejection that says what is wrong with them."""
     text = raw.strip() or "{}"
+    if (rejection := _over_limits(tool, text, limits)) is not None:
+        return rejection
     try:
         arguments = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" ({exc.msg} at character {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
         return Rejection(
             RejectionReason.INVALID_JSON,
-            f"The arguments for {tool.name} were not valid JSON ({exc.msg} at character {exc.pos}). "
+            f"The arguments for {tool.name} were not valid JSON{where}. "
             f"Call {tool.name} again with a JSON object such as {example_arguments(tool)}.",
         )
     if not isinstance(arguments, dict):
@@ -109,6 +151,13 @@ def parse_arguments(tool: Tool, raw: str) -> dict[str, Any] | Rejection:
             RejectionReason.INVALID_JSON,
             f"The arguments for {tool.name} must be a JSON object such as {example_arguments(tool)}, "
             f"not {type(arguments).__name__}.",
+        )
+    if (long := _too_long(arguments, limits.argument_chars)) is not None:
+        path, length = long
+        return Rejection(
+            RejectionReason.VALUE_TOO_LONG,
+            f'Argument "{path}" of {tool.name} is {length} characters long; RoboVox takes at most '
+            f"{limits.argument_chars}. Nothing was sent to the robot. Call it again with a shorter value.",
         )
     validator = Draft202012Validator(tool.parameters)
     errors = sorted(

@@ -3,10 +3,11 @@ to speak now, and with which instructions."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Protocol
 
 from robovox.executor.verdict import Rejection
-from robovox.shared.messages import CommandResult, CommandStatus, InboxEntry, InboxKind, Outcome, ToolCall
+from robovox.shared.limits import cut_text
+from robovox.shared.messages import CommandResult, CommandStatus, InboxEntry, InboxKind, Outcome
 from robovox.shared.profile import CallService, RobotProfile, SendActionGoal, Tool
 
 SOURCE: Final = "tool-executor"
@@ -16,8 +17,19 @@ FAILURE_INSTRUCTIONS: Final = (
 QUERY_INSTRUCTIONS: Final = "Respond to the function call output: answer the user's question with it."
 
 
+class CallRef(Protocol):
+    """What an answer needs of its call: a ToolCall, or what could be read of a call that is not one."""
+
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def robot_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
 def _output(
-    call: ToolCall,
+    call: CallRef,
     text: str,
     outcome: Outcome,
     *,
@@ -39,7 +51,7 @@ def _output(
     )
 
 
-def rejected(call: ToolCall, rejection: Rejection) -> InboxEntry:
+def rejected(call: CallRef, rejection: Rejection) -> InboxEntry:
     return _output(
         call,
         rejection.sentence,
@@ -50,7 +62,7 @@ def rejected(call: ToolCall, rejection: Rejection) -> InboxEntry:
     )
 
 
-def answered(call: ToolCall, text: str) -> InboxEntry:
+def answered(call: CallRef, text: str) -> InboxEntry:
     return _output(call, text, Outcome.SUCCEEDED, speak=True, instructions=QUERY_INSTRUCTIONS)
 
 
@@ -73,14 +85,41 @@ def _reported_failure(tool: Tool | None, result: CommandResult) -> bool:
     return field is not None and result.values_object().get(field) is False
 
 
-def from_result(call: ToolCall, tool: Tool | None, profile: RobotProfile, result: CommandResult | None) -> InboxEntry:
+def not_started(call: CallRef) -> InboxEntry:
+    """The adapter never started the command, and now never will (the call record says so)."""
+    return _output(
+        call,
+        f"{call.name} was not run: the robot's connection did not take it up before its deadline, so nothing was "
+        "done. Ask the user whether it is still wanted.",
+        Outcome.FAILED,
+        speak=True,
+        reason="not_started",
+        instructions=FAILURE_INSTRUCTIONS,
+    )
+
+
+def not_processed(call: CallRef, why: str) -> InboxEntry:
+    """A call RoboVox could not handle at all (unreadable, or given up on before it was dispatched)."""
+    return _output(
+        call,
+        f"RoboVox could not process the call to {call.name or 'this function'} ({cut_text(why, 200)}), so nothing "
+        "was sent to the robot. Tell the user, and call it again if it is still wanted.",
+        Outcome.REJECTED,
+        speak=True,
+        reason="not_processed",
+        instructions=FAILURE_INSTRUCTIONS,
+    )
+
+
+def from_result(call: CallRef, tool: Tool | None, profile: RobotProfile, result: CommandResult | None) -> InboxEntry:
+    """The answer from the adapter's result; ``None`` means it started the command and never reported."""
     name = call.name
     robot = profile.display_name or profile.robot_id
     if result is None:
         return _output(
             call,
-            f"RoboVox got no confirmation that {name} finished; the robot may still be carrying it out. "
-            "Tell the user to check the robot before repeating the command.",
+            f"RoboVox sent {name} to the robot but got no confirmation that it finished; the robot may still be "
+            "carrying it out. Tell the user to check the robot before repeating the command.",
             Outcome.UNKNOWN,
             speak=True,
             reason="no_result",

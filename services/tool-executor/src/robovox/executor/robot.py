@@ -4,66 +4,53 @@ A call's life is kept in its call record, so every step is safe to repeat:
 a call already answered is only acked; a call already dispatched (by this
 process before a restart, or by an executor that died) is waited on, never
 sent again; a new call is checked and then dispatched at most once.
+
+What the model is told comes from the record, never from a guess: a command
+the adapter had not started by its deadline is abandoned in the record (the
+adapter then never starts it) and answered "not run"; only a command the
+adapter did start and never reported is answered "no confirmation".
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from pydantic import TypeAdapter, ValidationError
 from redis.asyncio import Redis
 
 from robovox.executor import outcome
 from robovox.executor.arguments import parse_arguments
+from robovox.executor.command import build_command
 from robovox.executor.policy import check_deadline, check_link, check_preconditions, check_repeated_motion
 from robovox.executor.queries import answer_query
 from robovox.executor.results import ResultWaiter
 from robovox.executor.settings import ExecutorSettings
 from robovox.executor.verdict import Rejection, RejectionReason
-from robovox.shared.call_record import STATE, CallRecords, CallState
+from robovox.shared.aio import supervise
+from robovox.shared.call_record import STATE, CallRecords, CallState, result_from_record
 from robovox.shared.consumer import PermanentError, StreamConsumer
-from robovox.shared.entry import EntryError, utc_now
-from robovox.shared.messages import CommandKind, InboxEntry, RosCommand, ToolCall
+from robovox.shared.entry import EntryError, format_time, utc_now
+from robovox.shared.limits import cut_text
+from robovox.shared.messages import CallId, InboxEntry, ToolCall
 from robovox.shared.profile import RobotProfile, Tool
-from robovox.shared.profile.mapping import fill_template
 from robovox.shared.streams import Group, RobotKeys
 
 log = logging.getLogger(__name__)
 
 SERVICE = "tool-executor"
+_CALL_ID: TypeAdapter[str] = TypeAdapter(CallId)
 
 
-def build_command(call: ToolCall, tool: Tool, arguments: dict[str, Any]) -> RosCommand:
-    ros = tool.ros
-    kind: CommandKind
-    if ros.call_service is not None:
-        kind, target, ros_type, template = (
-            CommandKind.SERVICE,
-            ros.call_service.name,
-            ros.call_service.type,
-            ros.call_service.args,
-        )
-    elif ros.publish is not None:
-        kind, target, ros_type, template = CommandKind.PUBLISH, ros.publish.topic, ros.publish.type, ros.publish.msg
-    elif ros.send_action_goal is not None:
-        goal = ros.send_action_goal
-        kind, target, ros_type, template = CommandKind.ACTION, goal.name, goal.type, goal.goal
-    else:
-        raise ValueError(f"{tool.name} is not a ROS command")
-    return RosCommand(
-        call_id=call.call_id,
-        robot_id=call.robot_id,
-        tool=tool.name,
-        kind=kind,
-        target=target,
-        ros_type=ros_type,
-        payload=json.dumps(fill_template(template, arguments)),
-        deadline=call.deadline,
-        timeout_s=tool.timeout_s,
-    )
+@dataclass(frozen=True, slots=True)
+class UnreadableCall:
+    """What could be read of a tool-call entry that is not a valid ToolCall."""
+
+    call_id: str
+    robot_id: str
+    name: str
 
 
 class RobotCalls:
@@ -73,6 +60,7 @@ class RobotCalls:
         self._settings = settings
         self._keys = RobotKeys.of(profile.robot_id)
         self._records = CallRecords(redis)
+        self._limits = settings.limits
         self.results = ResultWaiter(redis, self._keys, self._records, settings.block_ms)
         self.consumer = StreamConsumer(
             redis,
@@ -88,11 +76,14 @@ class RobotCalls:
         return self.consumer.ready
 
     async def run(self, stopping: asyncio.Event) -> None:
-        listener = asyncio.create_task(self.results.run(stopping))
-        consumer = asyncio.create_task(self.consumer.run())
-        await stopping.wait()
-        self.consumer.stop()
-        await asyncio.gather(consumer, listener)
+        robot = self.profile.robot_id
+        listener = asyncio.create_task(self.results.run(stopping), name=f"{robot} results listener")
+        consumer = asyncio.create_task(self.consumer.run(), name=f"{robot} tool-call consumer")
+        try:
+            await supervise(stopping, [consumer, listener])
+        finally:
+            self.consumer.stop()
+            await asyncio.wait([consumer, listener], timeout=self._settings.shutdown_grace_ms / 1000 + 2)
 
     async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> None:
         try:
@@ -110,12 +101,20 @@ class RobotCalls:
             entry = await self._await_result(call, tool)
         else:
             entry = await self._decide_and_run(call, tool)
-        if await self._records.finish(self._keys, call.call_id, entry):
+        await self._finish(entry)
+
+    async def _finish(self, entry: InboxEntry) -> None:
+        """Append the answer (its text cut to what the model is given) unless the call was answered before."""
+        text = cut_text(entry.text, self._limits.output_chars)
+        if text != entry.text:
+            entry = entry.model_copy(update={"text": text})
+        assert entry.call_id is not None, "every answer is a function_call_output"
+        if await self._records.finish(self._keys, entry.call_id, entry):
             log.info(
                 "%s: %s %s -> %s%s",
-                call.robot_id,
-                call.call_id,
-                call.name,
+                entry.robot_id,
+                entry.call_id,
+                entry.tool,
                 entry.outcome.value if entry.outcome else "",
                 f" ({entry.reason})" if entry.reason else "",
             )
@@ -131,7 +130,7 @@ class RobotCalls:
                     "Tell the user what you can do instead.",
                 ),
             )
-        arguments = parse_arguments(tool, call.arguments)
+        arguments = parse_arguments(tool, call.arguments, self._limits)
         if isinstance(arguments, Rejection):
             return outcome.rejected(call, arguments)
         rejection = (
@@ -151,16 +150,39 @@ class RobotCalls:
         return await self._await_result(call, tool)
 
     async def _await_result(self, call: ToolCall, tool: Tool | None) -> InboxEntry:
-        timeout_s = tool.timeout_s if tool else 0.0
-        until = call.deadline + timedelta(seconds=timeout_s + self._settings.result_grace_s)
-        result = await self.results.wait(call.call_id, (until - utc_now()).total_seconds())
+        """The result; or, if the adapter has not started the command shortly after its deadline, "not run"."""
+        start_by = call.deadline + timedelta(seconds=self._settings.start_grace_s)
+        result = await self.results.wait(call.call_id, _seconds_until(start_by))
+        if result is None:
+            if await self._records.abandon(self._keys, call.call_id, format_time(utc_now())):
+                return outcome.not_started(call)
+            timeout_s = tool.timeout_s if tool else 0.0
+            until = call.deadline + timedelta(seconds=timeout_s + self._settings.result_grace_s)
+            result = await self.results.wait(call.call_id, _seconds_until(until))
         return outcome.from_result(call, tool, self.profile, result)
 
     async def _answer_dead_letter(self, stream: str, fields: dict[str, str], reason: str) -> None:
-        """A call given up on still gets an output, so the model is never left waiting."""
+        """A call given up on still gets exactly one output if it names a call of this robot, and the
+        output says what the call record knows: not sent, sent and unconfirmed, or finished."""
         try:
-            call = ToolCall.from_fields(fields)
-        except EntryError:
+            call_id = _CALL_ID.validate_python(fields.get("call_id"))
+        except ValidationError:
             return  # without a valid call_id there is nothing the model could match it to
-        entry = outcome.from_result(call, self.profile.tool(call.name), self.profile, None)
-        await self._records.finish(self._keys, call.call_id, entry)
+        if fields.get("robot_id") != self.profile.robot_id:
+            return  # another robot's call: answered on nobody's inbox
+        call = UnreadableCall(call_id, self.profile.robot_id, cut_text(fields.get("name", ""), 128))
+        record = await self._records.read(self._keys, call_id)
+        if record.get(STATE) == CallState.DONE:
+            return
+        if record.get(STATE) != CallState.DISPATCHED:
+            entry = outcome.not_processed(call, reason)
+        elif await self._records.abandon(self._keys, call_id, format_time(utc_now())):
+            entry = outcome.not_started(call)
+        else:
+            result = result_from_record(await self._records.read(self._keys, call_id))
+            entry = outcome.from_result(call, self.profile.tool(call.name), self.profile, result)
+        await self._finish(entry)
+
+
+def _seconds_until(moment: datetime) -> float:
+    return max((moment - utc_now()).total_seconds(), 0.0)

@@ -18,3 +18,9 @@ class ExecutorSettings(ServiceSettings):
         gt=0,
         description="How long past a command's deadline plus timeout the executor waits for the adapter's result.",
     )
+    start_grace_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="How long past a call's deadline the adapter may take to start it; then the executor abandons "
+        "it in the call record (the adapter never starts it) and tells the model it was not run.",
+    )
