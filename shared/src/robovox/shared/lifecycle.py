@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from robovox.shared.logs import configure_logging
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.redis_client import connect_redis
+from robovox.shared.replica import NameInUse, ReplicaLease
 from robovox.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -58,9 +59,16 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
         await self.prepare()
         redis = connect_redis(self.settings, robots=len(self.profiles), name=self.name)
         try:
-            self.robots = {rid: self.make_worker(redis, p) for rid, p in self.profiles.items()}
-            log.info("%s serving %s", self.name, ", ".join(sorted(self.robots)))
+            lease = ReplicaLease(redis, self.settings.consumer(self.name))
+            try:
+                await lease.acquire()
+            except NameInUse as exc:
+                raise ServiceFailed(f"{self.name} cannot start: {exc}") from exc
+            # In place: what was handed this dict before (the gateway's API) sees the workers.
+            self.robots.update({rid: self.make_worker(redis, p) for rid, p in self.profiles.items()})
+            log.info("%s serving %s as %s", self.name, ", ".join(sorted(self.robots)), lease.name)
             tasks = [asyncio.create_task(robot.run(self.stopping)) for robot in self.robots.values()]
+            tasks.append(asyncio.create_task(lease.keep(self.stopping), name=f"{lease.name} lease"))
             all_ready: asyncio.Future[Any] = asyncio.ensure_future(
                 asyncio.gather(*(robot.ready.wait() for robot in self.robots.values()))
             )

@@ -53,6 +53,13 @@ def client_secret_key(digest: str) -> str:
     return f"{PREFIX}:client_secret:{digest}"
 
 
+def replica_key(consumer_name: str) -> str:
+    """String with a TTL: the lease of the live process using this consumer name (``host:pid:token``).
+
+    Not a robot key: one process serves many robots."""
+    return f"{PREFIX}:replica:{consumer_name}"
+
+
 def check_robot_id(robot_id: str) -> str:
     """Return ``robot_id`` if it is safe to embed in a key, else raise ValueError."""
     if not _ROBOT_ID_RE.match(robot_id):
