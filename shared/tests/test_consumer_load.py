@@ -19,17 +19,16 @@ STREAM = "robovox:{r1}:tool_calls"
 DLQ = "robovox:{r1}:dead_letters"
 
 
-def consumer(redis: Redis, handler, **overrides: int) -> StreamConsumer:  # type: ignore[no-untyped-def]
+def consumer(redis: Redis, handler, *, claim_idle_ms: int = 5000, **overrides: int) -> StreamConsumer:  # type: ignore[no-untyped-def]
     cfg = ConsumerConfig(
-        group="g", consumer=overrides.pop("name", "c1"), block_ms=50, claim_idle_ms=overrides.pop("claim_idle_ms", 5000),  # type: ignore[arg-type]
-        max_deliveries=3, **overrides,
-    )  # fmt: skip
+        group="g", consumer="c1", block_ms=50, claim_idle_ms=claim_idle_ms, max_deliveries=3, **overrides
+    )
     return StreamConsumer(redis, [STREAM], cfg, handler, dead_letter_stream=DLQ)
 
 
 async def letters(redis: Redis, count: int) -> list[DeadLetter]:
     async with asyncio.timeout(10):
-        while (raw := await redis.xrange(DLQ)) and len(raw) < count or not raw:
+        while ((raw := await redis.xrange(DLQ)) and len(raw) < count) or not raw:
             await redis.xread({DLQ: raw[-1][0] if raw else "0-0"}, block=1000)
     return [DeadLetter.from_fields(fields) for _id, fields in raw]
 

@@ -70,9 +70,7 @@ async def test_a_command_the_adapter_never_started_is_answered_not_run_and_never
     assert claim is Claim.ABANDONED, "an adapter arriving late never starts it"
 
 
-async def test_a_call_the_adapter_started_and_never_reported_is_answered_unconfirmed(
-    redis: Redis, robot: str
-) -> None:
+async def test_a_call_the_adapter_started_and_never_reported_is_answered_unconfirmed(redis: Redis, robot: str) -> None:
     call = await add_tool_call(redis, ROBOT, "stop_cleaning", deadline_in_s=0.3)
     await redis.xread({KEYS.commands: "0"}, block=5000)
     # An adapter took it up, then died before reporting.

@@ -66,6 +66,8 @@ class StreamEntry(BaseModel):
         data = {_decode(k): _decode(v) for k, v in fields.items()}
         try:
             return cls.model_validate(data)
+        except RecursionError:
+            raise EntryError(f"not a valid {cls.__name__} entry: a JSON field is nested too deeply") from None
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc']) or '(entry)'}: {err['msg']}" for err in exc.errors()

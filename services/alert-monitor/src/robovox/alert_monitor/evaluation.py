@@ -47,6 +47,10 @@ class Outgoing:
         return bool(self.alerts or self.derived)
 
 
+class UnreadableSample(ValueError):
+    """A telemetry entry that is not a sample the monitor can evaluate."""
+
+
 class RobotEvaluation:
     def __init__(self, profile: RobotProfile, now: float) -> None:
         self.robot_id = profile.robot_id
@@ -71,21 +75,28 @@ class RobotEvaluation:
         self.samples_unreadable = 0
 
     def evaluate(self, fields: Mapping[str, str]) -> None:
-        """One telemetry stream entry (decoded fields)."""
+        """One telemetry stream entry (decoded fields); UnreadableSample if it is not a sample."""
         topic = fields.get("topic")
-        if topic is None or topic not in self.topics or topic in self.derived_topics:
+        if topic is None:
+            self.samples_unreadable += 1
+            raise UnreadableSample("not a telemetry sample: it has no topic")
+        if fields.get("robot_id") != self.robot_id:
+            self.samples_unreadable += 1
+            raise UnreadableSample(f"sample for robot {fields.get('robot_id')!r} on {self.robot_id!r}'s stream")
+        if topic not in self.topics or topic in self.derived_topics:
             return  # derived samples were evaluated when they were made
         try:
             msg = json.loads(fields["msg"])
             at = parse_time(fields["received_at"]).timestamp()
-        except (KeyError, ValueError, TypeError):
+        except (KeyError, ValueError, TypeError, RecursionError) as exc:
             self.samples_unreadable += 1
-            if self.samples_unreadable == 1:
-                log.warning("%s: unreadable telemetry entry on %s (further ones are counted)", self.robot_id, topic)
-            return
-        if isinstance(msg, dict):
-            self.samples_evaluated += 1
-            self._evaluate(topic, msg, at)
+            what = f"no {exc.args[0]} field" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+            raise UnreadableSample(f"unreadable sample on {topic}: {what}") from None
+        if not isinstance(msg, dict):
+            self.samples_unreadable += 1
+            raise UnreadableSample(f"unreadable sample on {topic}: msg is not a JSON object")
+        self.samples_evaluated += 1
+        self._evaluate(topic, msg, at)
 
     def _evaluate(self, topic: str, msg: dict[str, Any], at: float) -> None:
         for evaluator in self._rules_by_topic.get(topic, ()):

@@ -23,7 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation
+from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, UnreadableSample
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
 from robovox.shared.consumer import UndecodableEntry, decode_fields, decode_lossy
@@ -125,7 +125,8 @@ class RobotMonitor:
             self.position = entries[-1][0].decode()
 
     def _reject(self, entry_id: str, raw: dict[bytes, bytes], error: Exception) -> None:
-        reason = str(error) if isinstance(error, UndecodableEntry) else f"evaluation failed: {error!r}"
+        known = isinstance(error, UndecodableEntry | UnreadableSample)
+        reason = str(error) if known else f"evaluation failed: {type(error).__name__}: {error}"
         log.error("%s: telemetry entry %s dead-lettered: %s", self.robot_id, entry_id, cut_text(reason, 300))
         self._dead_letters.append(
             DeadLetter(

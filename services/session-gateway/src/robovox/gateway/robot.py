@@ -32,7 +32,7 @@ from robovox.gateway.robot_audio import RobotAudioDevices
 from robovox.gateway.sequencer import ResponseRequest
 from robovox.gateway.session import RealtimeSession, RobotContext
 from robovox.gateway.signaling import SignalingError
-from robovox.shared.aio import wait_first
+from robovox.shared.aio import supervise, wait_first
 from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.messages import InboxEntry
@@ -161,21 +161,26 @@ class RobotSession:
 
     # Supervisor
     async def run(self, stopping: asyncio.Event) -> None:
-        consumer = asyncio.create_task(self._consumer.run())
-        devices = RobotAudioDevices(self.ctx.audio, self.ctx.profile.audio, self.ctx.robot_id)
+        robot = self.ctx.robot_id
+        consumer = asyncio.create_task(self._consumer.run(), name=f"{robot} inbox consumer")
+        devices = RobotAudioDevices(self.ctx.audio, self.ctx.profile.audio, robot)
         try:
             await devices.start()  # the robot's own microphone and speaker, if its profile names them
-            await self._consumer.ready.wait()
+            ready = asyncio.ensure_future(self._consumer.ready.wait())
+            await asyncio.wait([ready, consumer], return_when=asyncio.FIRST_COMPLETED)
+            ready.cancel()
             if not self._wanted:
                 self.ready.set()
-            await self._supervise(stopping)
+            supervisor = asyncio.create_task(self._supervise(stopping), name=f"{robot} session supervisor")
+            await supervise(stopping, [consumer, supervisor])  # a dead inbox consumer stops the process
+            await supervisor
         finally:
             self._consumer.stop()
             self._live.clear()
             await self.ctx.clients.close_all()
             await self._close_current()
             self._set_state(SessionState.STOPPED)
-            await consumer
+            await asyncio.wait([consumer])
             await self._write_info()
             await devices.stop()
 
@@ -326,6 +331,8 @@ class RobotSession:
             entry = InboxEntry.from_fields(fields)
         except EntryError as exc:
             raise PermanentError(str(exc)) from None
+        if entry.robot_id != self.ctx.robot_id:
+            raise PermanentError(f"entry for robot {entry.robot_id!r} on {self.ctx.robot_id!r}'s inbox")
         if self._idle or (entry.open_session and not self._wanted):
             log.info("%s: opening the session for a %s from %s", self.ctx.robot_id, entry.kind.value, entry.source)
             self.start()

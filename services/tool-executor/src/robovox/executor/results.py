@@ -10,25 +10,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
 from redis.asyncio import Redis
 
 from robovox.shared.call_record import CallRecords, result_from_record
-from robovox.shared.consumer import UndecodableEntry, decode_fields
+from robovox.shared.consumer import REDIS_DOWN, UndecodableEntry, decode_fields, decode_lossy, raw_size
 from robovox.shared.entry import EntryError
-from robovox.shared.limits import cut_text
-from robovox.shared.messages import CommandResult
+from robovox.shared.limits import Limits, cut_text
+from robovox.shared.messages import CommandResult, DeadLetter
 from robovox.shared.redis_client import dedicated_reader
-from robovox.shared.streams import RobotKeys
+from robovox.shared.streams import Group, MaxLen, RobotKeys
 
 log = logging.getLogger(__name__)
 
 
 class ResultWaiter:
-    def __init__(self, redis: Redis, keys: RobotKeys, records: CallRecords, block_ms: int) -> None:
+    def __init__(
+        self, redis: Redis, keys: RobotKeys, records: CallRecords, block_ms: int, *, consumer: str, limits: Limits
+    ) -> None:
         self._redis = redis
+        self._consumer = consumer
+        self._limits = limits
         self._keys = keys
         self._records = records
         self._block_ms = block_ms
@@ -78,21 +83,43 @@ class ResultWaiter:
             for _stream, entries in reply or []:
                 for entry_id, raw in entries:
                     last_id = entry_id
-                    self._deliver(entry_id, raw)
+                    await self._deliver(entry_id.decode(), raw)
 
-    def _deliver(self, entry_id: bytes, raw: dict[bytes, bytes]) -> None:
-        """Hand a result to the call waiting for it; a result that cannot be read is logged and skipped
-        (the adapter also keeps it in the call record, which a waiting call reads)."""
-        try:
-            fields = decode_fields(raw)
-        except UndecodableEntry as exc:
-            log.error("results of %s: entry %s skipped: %s", self._keys.robot_id, entry_id.decode(), exc)
-            return
-        call_id = fields.get("call_id", "")
-        future = self._waiting.get(call_id)
-        if future is None or future.done():
+    async def _deliver(self, entry_id: str, raw: dict[bytes, bytes]) -> None:
+        """Hand a result to the call waiting for it. One that cannot be read is dead-lettered (a waiting
+        call then reads the adapter's result from the call record, or abandons the call)."""
+        if (size := raw_size(raw)) > self._limits.entry_bytes:
+            await self._dead_letter(
+                entry_id, raw, f"entry of {size} bytes is over the limit of {self._limits.entry_bytes} bytes"
+            )
             return
         try:
-            future.set_result(CommandResult.from_fields(fields))
-        except EntryError as exc:
-            log.error("malformed result for %s: %s", cut_text(call_id, 128), exc)
+            result = CommandResult.from_fields(decode_fields(raw))
+        except (UndecodableEntry, EntryError) as exc:
+            await self._dead_letter(entry_id, raw, str(exc))
+            return
+        if result.robot_id != self._keys.robot_id:
+            await self._dead_letter(
+                entry_id, raw, f"result for robot {result.robot_id!r} on {self._keys.robot_id!r}'s stream"
+            )
+            return
+        future = self._waiting.get(result.call_id)
+        if future is not None and not future.done():
+            future.set_result(result)
+
+    async def _dead_letter(self, entry_id: str, raw: dict[bytes, bytes], reason: str) -> None:
+        log.error("results of %s: entry %s dead-lettered: %s", self._keys.robot_id, entry_id, cut_text(reason, 300))
+        letter = DeadLetter(
+            stream=self._keys.command_results,
+            entry_id=entry_id,
+            group=Group.TOOL_EXECUTOR,
+            consumer=self._consumer,
+            deliveries=1,
+            reason=cut_text(reason, 1000),
+            original=cut_text(json.dumps(decode_lossy(raw), ensure_ascii=False), self._limits.dead_letter_chars),
+        )
+        try:
+            fields: Any = letter.to_fields()
+            await self._redis.xadd(self._keys.dead_letters, fields, maxlen=MaxLen.DEAD_LETTERS, approximate=True)
+        except REDIS_DOWN as exc:
+            log.warning("results of %s: could not dead-letter %s: %s", self._keys.robot_id, entry_id, exc)

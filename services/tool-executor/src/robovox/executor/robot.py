@@ -61,7 +61,14 @@ class RobotCalls:
         self._keys = RobotKeys.of(profile.robot_id)
         self._records = CallRecords(redis)
         self._limits = settings.limits
-        self.results = ResultWaiter(redis, self._keys, self._records, settings.block_ms)
+        self.results = ResultWaiter(
+            redis,
+            self._keys,
+            self._records,
+            settings.block_ms,
+            consumer=settings.consumer(SERVICE),
+            limits=self._limits,
+        )
         self.consumer = StreamConsumer(
             redis,
             [self._keys.tool_calls],

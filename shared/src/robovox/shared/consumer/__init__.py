@@ -9,7 +9,7 @@ from robovox.shared.consumer.config import (
     PermanentError,
 )
 from robovox.shared.consumer.loop import StreamConsumer
-from robovox.shared.consumer.raw import UndecodableEntry, decode_fields, decode_lossy
+from robovox.shared.consumer.raw import UndecodableEntry, decode_fields, decode_lossy, raw_size
 
 __all__ = [
     "REDIS_DOWN",
@@ -22,4 +22,5 @@ __all__ = [
     "UndecodableEntry",
     "decode_fields",
     "decode_lossy",
+    "raw_size",
 ]
