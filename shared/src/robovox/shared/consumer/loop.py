@@ -12,7 +12,7 @@
 - ``XAUTOCLAIM`` of entries idle longer than ``claim_idle_ms``: the work of a
   consumer that crashed is picked up by a live one. Entries this consumer is
   still working on are re-claimed to itself (``XCLAIM ... JUSTID``) so that a
-  long handler is not mistaken for a dead one.
+  long handler is not mistaken for a dead one; this runs on a timer of its own.
 - ``max_in_flight`` holds on every path: new entries, this consumer's own
   pending entries after a restart (read a page at a time), and claims.
 - After ``max_deliveries`` deliveries, or at once for a ``PermanentError``, the
@@ -88,7 +88,6 @@ class StreamConsumer:
         self._on_dead_letter = on_dead_letter
         self._stopping = asyncio.Event()
         self._in_flight: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._next_heartbeat = 0.0
         self.ready = asyncio.Event()
         """Set once the groups exist and the consumer is reading."""
 
@@ -102,6 +101,7 @@ class StreamConsumer:
 
     async def run(self) -> None:
         self._reader = dedicated_reader(self._redis)
+        keeper = asyncio.create_task(self._keep_claimed(), name=f"{self._cfg.group} heartbeat")
         backoff = 0.1
         try:
             while not self._stopping.is_set():
@@ -114,6 +114,8 @@ class StreamConsumer:
                     backoff = min(backoff * 2, 5.0)
             await self._drain()
         finally:
+            self._stopping.set()
+            await keeper
             await self._reader.aclose()
 
     @property
@@ -128,7 +130,6 @@ class StreamConsumer:
         next_claim = 0.0
         while not self._stopping.is_set():
             now = time.monotonic()
-            await self._heartbeat_if_due(now)
             if now >= next_claim:
                 await self._claim_idle()
                 next_claim = now + self._cfg.claim_idle_ms / 3000 * random.uniform(0.75, 1.0)
@@ -176,7 +177,6 @@ class StreamConsumer:
         """Wait until a handler slot is free (keeping in-flight entries claimed meanwhile); how many are."""
         while (free := self._cfg.max_in_flight - len(self._in_flight)) <= 0:
             await self._wait_for_a_handler()
-            await self._heartbeat_if_due(time.monotonic())
         return free
 
     async def _recover_own_pending(self) -> None:
@@ -212,23 +212,27 @@ class StreamConsumer:
                 if text(start) == "0-0":
                     break
 
-    async def _heartbeat_if_due(self, now: float) -> None:
-        """Reset the idle time of entries still being handled, without counting a delivery."""
-        if now < self._next_heartbeat:
-            return
-        self._next_heartbeat = now + self._cfg.claim_idle_ms / 3000
-        by_stream: dict[str, list[str]] = {}
-        for stream, entry_id in self._in_flight:
-            by_stream.setdefault(stream, []).append(entry_id)
-        for stream, ids in by_stream.items():
-            await self._redis.xclaim(
-                stream,
-                self._cfg.group,
-                self._cfg.consumer,
-                min_idle_time=0,
-                message_ids=list[Any](ids),
-                justid=True,
-            )
+    async def _keep_claimed(self) -> None:
+        """Four times per claim period, reset the idle time of entries still being handled (without
+        counting a delivery), on its own timer: a blocked read or a busy loop never lets them look dead."""
+        period_s = self._cfg.claim_idle_ms / 4000
+        while not self._stopping.is_set():
+            await self._sleep_unless_stopping(period_s)
+            by_stream: dict[str, list[str]] = {}
+            for stream, entry_id in self._in_flight:
+                by_stream.setdefault(stream, []).append(entry_id)
+            for stream, ids in by_stream.items():
+                try:
+                    await self._redis.xclaim(
+                        stream,
+                        self._cfg.group,
+                        self._cfg.consumer,
+                        min_idle_time=0,
+                        message_ids=list[Any](ids),
+                        justid=True,
+                    )
+                except REDIS_DOWN as exc:
+                    log.warning("%s: in-flight entries not kept claimed (%s)", self._cfg.group, exc)
 
     async def _spawn_redelivered(self, stream: str, entry_id: str, raw: RawFields | None) -> None:
         if (stream, entry_id) in self._in_flight:
