@@ -131,13 +131,22 @@ class RealtimePeer:
                 if self.on_audio is not None and isinstance(frame, AudioFrame):
                     self.on_audio(frame)
 
-    async def open(self, signaling: RealtimeSignaling, session: dict[str, Any], timeout_s: float) -> CallAnswer:
-        """Offer, post it, apply the answer, and wait for the data channel to open."""
+    async def open(
+        self,
+        signaling: RealtimeSignaling,
+        session: dict[str, Any],
+        timeout_s: float,
+        on_answer: Callable[[str], None] | None = None,
+    ) -> CallAnswer:
+        """Offer, post it, apply the answer, and wait for the data channel to open. ``on_answer``
+        is given the provider's call id as soon as the call exists (before ICE and DTLS)."""
         async with asyncio.timeout(timeout_s):
             await self._pc.setLocalDescription(await self._pc.createOffer())
             self.rtp_gate.install(self._pc)
             answer = await signaling.start_call(self._pc.localDescription.sdp, session)
             self.call_id = answer.call_id
+            if on_answer is not None:
+                on_answer(answer.call_id)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
             self.listen(self.listening)
             await wait_first(self._channel_open.wait(), self.closed.wait())

@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from robovox.gateway.peer import PeerClosed
+from robovox.gateway.predecessor import hang_up_left_open, left_open
 from robovox.gateway.robot_audio import RobotAudioDevices
 from robovox.gateway.sequencer import ResponseRequest
 from robovox.gateway.session import RealtimeSession, RobotContext
@@ -161,6 +162,10 @@ class RobotSession:
 
     # Supervisor
     async def run(self, stopping: asyncio.Event) -> None:
+        # Before this process writes the session hash: the calls a killed predecessor left open,
+        # hung up while this one opens its own.
+        found = await left_open(self._redis, self._keys.session)
+        hang_ups = asyncio.create_task(hang_up_left_open(self.ctx.signaling, self.ctx.robot_id, found))
         consumer = asyncio.create_task(self._consumer.run())
         devices = RobotAudioDevices(self.ctx.audio, self.ctx.profile.audio, self.ctx.robot_id)
         try:
@@ -178,6 +183,7 @@ class RobotSession:
             await consumer
             await self._write_info()
             await devices.stop()
+            await hang_ups
 
     async def _supervise(self, stopping: asyncio.Event) -> None:
         retry_s = self.ctx.settings.session_retry_initial_s
@@ -257,7 +263,7 @@ class RobotSession:
             resumed = await self.ctx.conversation.resumable(RESUME_WINDOW_S) if self._may_resume else None
             self.conversation_id = resumed or new_conversation_id()
         self._may_resume = False
-        session = RealtimeSession(self.ctx, self.conversation_id)
+        session = RealtimeSession(self.ctx, self.conversation_id, self._schedule_info)
         try:
             await session.open()
             items, read_to = await self.ctx.conversation.items(self.conversation_id, self.ctx.settings.replay_max_items)
@@ -361,6 +367,7 @@ class RobotSession:
             gateway=self._consumer_name,
             session_id=session.session_id if session else None,
             provider_call_id=session.call_id if session else None,
+            provider_calls=sorted(self.ctx.provider_calls),
             conversation_id=self.conversation_id,
             started_at=session.started_wall if session else None,
             recycle_at=session.started_wall + max_s if session else None,
@@ -380,8 +387,11 @@ class RobotSession:
             log.debug("%s: session %s", self.ctx.robot_id, state.value)
             if len(self.ctx.clients):
                 self.ctx.clients.broadcast(self.session_event())
-            task = asyncio.ensure_future(self._write_info())
-            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+            self._schedule_info()
+
+    def _schedule_info(self) -> None:
+        task = asyncio.ensure_future(self._write_info())
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
     async def _write_info(self) -> None:
         try:

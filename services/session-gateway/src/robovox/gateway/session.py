@@ -64,6 +64,8 @@ class RobotContext:
     """Who hears the model and whose microphone it hears; outlives the sessions."""
     clients: ClientRoster = field(init=False)
     """Consoles and Realtime pages joined to the robot."""
+    provider_calls: set[str] = field(init=False, default_factory=set)
+    """The provider's calls this process holds open for the robot, from its answer until hung up."""
 
     def __post_init__(self) -> None:
         robot_id = self.profile.robot_id
@@ -79,9 +81,13 @@ class RobotContext:
 
 
 class RealtimeSession:
-    def __init__(self, ctx: RobotContext, conversation_id: str) -> None:
+    def __init__(
+        self, ctx: RobotContext, conversation_id: str, on_calls_changed: Callable[[], None] = lambda: None
+    ) -> None:
         self.ctx = ctx
         self.conversation_id = conversation_id
+        self._on_calls_changed = on_calls_changed
+        """Told when a provider call is added to or taken from ``ctx.provider_calls``."""
         self.peer = RealtimePeer(self._on_message, ctx.settings.stun_urls)
         self.sequencer = ResponseSequencer(self.send, ctx.profile.persona(), ctx.settings.response_timeout_s)
         self.session_id: str | None = None
@@ -131,7 +137,7 @@ class RealtimeSession:
     async def open(self) -> None:
         settings = self.ctx.settings
         config = session_config(self.ctx.profile, settings)
-        await self.peer.open(self.ctx.signaling, config, settings.connect_timeout_s)
+        await self.peer.open(self.ctx.signaling, config, settings.connect_timeout_s, self._call_started)
         async with asyncio.timeout(settings.connect_timeout_s):
             await self.created.wait()
         self.started_at = time.monotonic()
@@ -145,6 +151,13 @@ class RealtimeSession:
             await asyncio.wait(list(self._tasks), timeout=2.0)
         if call_id and not self.expired.is_set():
             await self.ctx.signaling.hang_up(call_id)
+        if call_id in self.ctx.provider_calls:
+            self.ctx.provider_calls.discard(call_id)
+            self._on_calls_changed()
+
+    def _call_started(self, call_id: str) -> None:
+        self.ctx.provider_calls.add(call_id)
+        self._on_calls_changed()
 
     # Client events
     def send(self, event: dict[str, Any]) -> str:

@@ -121,13 +121,19 @@ class RealtimeSignaling:
             )
         return CallAnswer(sdp=response.text, call_id=_call_id(response.headers.get("location")))
 
-    async def hang_up(self, call_id: str) -> None:
-        """Best effort: the call also ends when the peer connection closes."""
+    async def hang_up(self, call_id: str) -> bool:
+        """Best effort: the call also ends when the peer connection closes. True if the provider
+        confirmed it."""
         try:
             await self._client.post(
                 f"/realtime/calls/{call_id}/hangup",
                 cast_to=httpx2.Response,
                 options={"timeout": 5, "headers": self._key_headers},
             )
+        except openai.APIStatusError as exc:
+            log.info("hang-up of %s refused: %s %s", call_id, exc.status_code, _provider_message(exc.body, ""))
+            return False
         except (openai.APIError, httpx2.HTTPError) as exc:
             log.info("hang-up of %s not confirmed: %s", call_id, type(exc).__name__)
+            return False
+        return True
