@@ -27,6 +27,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from robovox.gateway.fit import MessageTooLarge
 from robovox.gateway.peer import PeerClosed
 from robovox.gateway.predecessor import hang_up_left_open, left_open
 from robovox.gateway.robot_audio import RobotAudioDevices
@@ -340,6 +341,8 @@ class RobotSession:
             try:
                 await session.deliver(entry)
                 return
+            except MessageTooLarge as exc:  # nothing to cut: it could never be sent
+                raise PermanentError(f"cannot be given to the model: {exc}") from None
             except PeerClosed:
                 if self.current is session:
                     self._live.clear()

@@ -33,12 +33,14 @@ from robovox.gateway.events import (
     SessionCreated,
     TranscriptionCompleted,
 )
+from robovox.gateway.fit import MessageTooLarge, fit_event
 from robovox.gateway.peer import RealtimePeer
 from robovox.gateway.roster import ClientRoster
 from robovox.gateway.sequencer import ResponseRequest, ResponseSequencer, new_event_id
 from robovox.gateway.session_config import session_config
 from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
+from robovox.gateway.text_limits import cut_text, output_chars
 from robovox.shared.aio import wait_first
 from robovox.shared.entry import format_time, utc_now
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
@@ -161,8 +163,15 @@ class RealtimeSession:
 
     # Client events
     def send(self, event: dict[str, Any]) -> str:
+        """Send a client event, its longest text cut if it is over the provider's message size.
+        Raises PeerClosed, or MessageTooLarge when there is no text to cut."""
         event.setdefault("event_id", new_event_id())
-        text = self.peer.send(event)
+        try:
+            text = self.peer.send(event)
+        except MessageTooLarge as exc:
+            event, text = fit_event(event, self.peer.message_budget)
+            log.warning("%s: %s; sent with its text cut to %d bytes", self.ctx.robot_id, exc, len(text.encode()))
+            self.peer.send_text(text, str(event.get("type")))
         self.ctx.events.add(self.ctx.robot_id, "client", event, text, self.session_id)
         return str(event["event_id"])
 
@@ -172,9 +181,13 @@ class RealtimeSession:
         for item in items:
             if item.kind is ItemKind.FUNCTION_CALL_OUTPUT and item.call_id not in self.known_calls:
                 continue
+            try:
+                self.send({"type": "conversation.item.create", "item": item.realtime_item()})
+            except MessageTooLarge as exc:
+                log.warning("%s: an item of the conversation left out of the replay: %s", self.ctx.robot_id, exc)
+                continue
             if item.kind is ItemKind.FUNCTION_CALL and item.call_id:
                 self.known_calls.add(item.call_id)
-            self.send({"type": "conversation.item.create", "item": item.realtime_item()})
             count += 1
         return count
 
@@ -186,14 +199,16 @@ class RealtimeSession:
         urgent = entry.urgency is Urgency.URGENT and not stale
         if urgent:
             self.sequencer.preempt()
-        text = entry.text
+        limit = output_chars(self.ctx.settings)
+        text = cut_text(entry.text, limit)
+        instructions = cut_text(entry.instructions, limit) if entry.instructions else None
         if stale:
             # It waited for a session: old news, told as such, never a reason to interrupt.
             text = f"(From {format_time(entry.created_at)}, {age_s / 60:.0f} minutes ago.) {text}"
         item = self._item_for(entry, text)
         self.send({"type": "conversation.item.create", "item": item.realtime_item()})
         if entry.speak:
-            self.sequencer.request(ResponseRequest(entry.instructions, urgent=urgent, source=entry.source))
+            self.sequencer.request(ResponseRequest(instructions, urgent=urgent, source=entry.source))
         self._tell_clients(entry, item)
         await self.ctx.conversation.append(item)
 
