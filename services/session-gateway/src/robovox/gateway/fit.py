@@ -14,7 +14,7 @@ import copy
 import json
 from typing import Any, Final
 
-from robovox.gateway.text_limits import cut_text
+from robovox.shared.limits import cut_text
 
 CUTTABLE: Final = frozenset({"output", "arguments", "text", "instructions", "transcript"})
 """Keys whose string values are text for the model; ids, types and names are never cut."""
@@ -69,9 +69,10 @@ def fit_event(event: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], st
             break
         holder, key = place
         value: str = holder[key]
-        # Every character is at least a byte: cutting the excess (and room for the note) in
-        # characters is the least that can fit; multi-byte text takes another round.
         if len(value) <= NOTE_ROOM:
             break  # the longest text left is already cut down to its note
-        holder[key] = cut_text(value, max(NOTE_ROOM, len(value) - (size - max_bytes) - NOTE_ROOM))
+        # Keep the share of the text that fits (in bytes, as it is multi-byte or escaped), less the note.
+        value_bytes = len(encoded({key: value}).encode())
+        room = max_bytes - (size - value_bytes) - NOTE_ROOM
+        holder[key] = cut_text(value, max(NOTE_ROOM, len(value) * room // value_bytes))
     raise MessageTooLarge(str(event.get("type")), len(encoded(fitted).encode()), max_bytes)

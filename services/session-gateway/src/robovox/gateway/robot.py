@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from robovox.gateway.fit import MessageTooLarge
+from robovox.gateway.inbox_letters import outputs_in_place_of
 from robovox.gateway.peer import PeerClosed
 from robovox.gateway.predecessor import hang_up_left_open, left_open
 from robovox.gateway.robot_audio import RobotAudioDevices
@@ -85,6 +86,7 @@ class RobotSession:
             dataclasses.replace(consumer, max_in_flight=1),
             self._on_inbox,
             dead_letter_stream=self._keys.dead_letters,
+            on_dead_letter=self._on_inbox_dead_letter,
         )
 
     # Control (API)
@@ -333,6 +335,18 @@ class RobotSession:
             entry = InboxEntry.from_fields(fields)
         except EntryError as exc:
             raise PermanentError(str(exc)) from None
+        await self._deliver(entry)
+
+    async def _on_inbox_dead_letter(self, _stream: str, fields: dict[str, str], reason: str) -> None:
+        """A call's output given up on still answers the call (``inbox_letters``)."""
+        for entry in outputs_in_place_of(fields, reason, self.ctx.robot_id):
+            try:
+                await self._deliver(entry)
+                return
+            except PermanentError as exc:
+                log.warning("%s: output for call %s not given either: %s", self.ctx.robot_id, entry.call_id, exc)
+
+    async def _deliver(self, entry: InboxEntry) -> None:
         if self._idle or (entry.open_session and not self._wanted):
             log.info("%s: opening the session for a %s from %s", self.ctx.robot_id, entry.kind.value, entry.source)
             self.start()

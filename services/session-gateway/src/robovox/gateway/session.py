@@ -40,9 +40,9 @@ from robovox.gateway.sequencer import ResponseRequest, ResponseSequencer, new_ev
 from robovox.gateway.session_config import session_config
 from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
-from robovox.gateway.text_limits import cut_text, output_chars
 from robovox.shared.aio import wait_first
 from robovox.shared.entry import format_time, utc_now
+from robovox.shared.limits import cut_text
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
 from robovox.shared.profile import RobotProfile
 from robovox.shared.session import ConversationItem, ItemKind
@@ -199,7 +199,7 @@ class RealtimeSession:
         urgent = entry.urgency is Urgency.URGENT and not stale
         if urgent:
             self.sequencer.preempt()
-        limit = output_chars(self.ctx.settings)
+        limit = self.ctx.settings.limits.output_chars
         text = cut_text(entry.text, limit)
         instructions = cut_text(entry.instructions, limit) if entry.instructions else None
         if stale:
