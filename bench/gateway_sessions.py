@@ -55,7 +55,7 @@ from redis.typing import KeyT, StreamIdT
 
 from robovox.shared.embedded_redis import EmbeddedRedis, free_port
 from robovox.shared.streams import RobotKeys
-from robovox.sim.realtime import RealtimeEmulator
+from robovox.sim.realtime import EmulatedSession, RealtimeEmulator
 
 REPO = Path(__file__).resolve().parents[1]
 API_KEY = "sk-bench-" + secrets.token_hex(8)
@@ -209,10 +209,38 @@ class ToolCallReader:
                         future.set_result(seen)
 
 
-async def dispatch_once(emulator: RealtimeEmulator, reader: ToolCallReader, session_id: str) -> float | None:
+async def live_session(emulator: RealtimeEmulator, gateway: Gateway, robot_id: str) -> EmulatedSession:
+    """The robot's session as the gateway holds it now: a busy machine can fail a link (ICE
+    consent unanswered in time), and the gateway then opens a new session."""
+    async with asyncio.timeout(LOST_AFTER_S):
+        while True:
+            robot = (await gateway.http.get(f"/v1/robots/{robot_id}")).json()
+            session = next((s for s in emulator.sessions if s.session_id == robot["session_id"]), None)
+            if session is not None and not session.closed and robot["state"] == "live":
+                return session
+            await asyncio.sleep(0.2)  # the gateway is another process: nothing to await
+
+
+async def dispatch_once(
+    emulator: RealtimeEmulator,
+    reader: ToolCallReader,
+    gateway: Gateway,
+    robot_id: str,
+    sessions: dict[str, EmulatedSession],
+    replaced: list[str],
+) -> float | None:
     """End to end ms of one call, or None if it never reached its stream (counted as lost)."""
-    session = next(s for s in emulator.sessions if s.session_id == session_id)
-    call_id = session.call_tool("stop_cleaning", {})  # queued behind a response still active
+    while True:
+        session = sessions.get(robot_id)
+        if session is None or session.closed:  # asked of the gateway only then: its API is off the timed path
+            if session is not None:
+                replaced.append(session.session_id)
+            session = sessions[robot_id] = await live_session(emulator, gateway, robot_id)
+        try:
+            call_id = session.call_tool("stop_cleaning", {})  # queued behind a response still active
+            break
+        except RuntimeError:  # closing as we asked: the call goes to the robot's next session
+            await session.closed_event.wait()
     try:
         seen = await asyncio.wait_for(reader.expect(call_id), LOST_AFTER_S)
         await session.wait_for_server_event("response.done", lambda e: _calls(e, call_id), timeout=LOST_AFTER_S)
@@ -233,16 +261,18 @@ async def measure(size: int, calls: int, rate: float, redis_url: str, rss_base: 
         reading = asyncio.create_task(reader.run())
         try:
             await gateway.wait_live(size)
-            robot_sessions = {s["robot_id"]: s["session_id"] for s in (await gateway.http.get("/v1/robots")).json()}
+            replaced: list[str] = []
+            sessions: dict[str, EmulatedSession] = {}
             for robot_id in robots[: min(size, 10)]:  # warm-up
-                await dispatch_once(emulator, reader, robot_sessions[robot_id])
+                await dispatch_once(emulator, reader, gateway, robot_id, sessions, replaced)
             await gateway.stats(reset=True)
             cpu0, wall0 = cpu_seconds(gateway.proc.pid), time.monotonic()
             timed = []
             for n in range(calls):
                 await asyncio.sleep(max(0.0, wall0 + n / rate - time.monotonic()))  # the schedule, not a wait
                 robot_id = robots[n % size]
-                timed.append(asyncio.create_task(dispatch_once(emulator, reader, robot_sessions[robot_id])))
+                once = dispatch_once(emulator, reader, gateway, robot_id, sessions, replaced)
+                timed.append(asyncio.create_task(once))
             outcomes = await asyncio.gather(*timed)
             latencies = [ms for ms in outcomes if ms is not None]
             cpu = (cpu_seconds(gateway.proc.pid) - cpu0) / (time.monotonic() - wall0) * 100
@@ -256,6 +286,7 @@ async def measure(size: int, calls: int, rate: float, redis_url: str, rss_base: 
     return {
         "sessions": size,
         "lost": len(outcomes) - len(latencies),
+        "sessions_replaced": len(set(replaced)),
         "dispatch_p50_ms": stats["dispatch_p50_ms"],
         "dispatch_p99_ms": stats["dispatch_p99_ms"],
         "end_to_end_p50_ms": percentile(latencies, 50),
@@ -316,7 +347,9 @@ def main() -> None:
     last = rows[-1]
     keys = ("dispatch_p50_ms", "dispatch_p99_ms", "rss_mb_per_session", "loop_lag_p99_ms", "cpu_pct")
     lost = sum(int(row["lost"]) for row in rows)
-    print(f"sessions={int(last['sessions'])} lost={lost} " + " ".join(f"{key}={last[key]:.3f}" for key in keys))
+    replaced = sum(int(row["sessions_replaced"]) for row in rows)
+    figures = " ".join(f"{key}={last[key]:.3f}" for key in keys)
+    print(f"sessions={int(last['sessions'])} lost={lost} sessions_replaced={replaced} {figures}")
 
 
 if __name__ == "__main__":
