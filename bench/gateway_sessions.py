@@ -51,10 +51,11 @@ from typing import Any
 import httpx2
 import yaml
 from redis.asyncio import Redis
+from redis.typing import KeyT, StreamIdT
 
 from robovox.shared.embedded_redis import EmbeddedRedis, free_port
 from robovox.shared.streams import RobotKeys
-from robovox.sim.realtime import RealtimeEmulator
+from robovox.sim.realtime import EmulatedSession, RealtimeEmulator
 
 REPO = Path(__file__).resolve().parents[1]
 API_KEY = "sk-bench-" + secrets.token_hex(8)
@@ -82,9 +83,13 @@ def prioritise(pid: int | None, nice: int) -> bool:
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
+LOST_AFTER_S = 30.0
+"""A call not in its stream this long after the emulator completed it is counted as lost."""
 
 
 def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))]
 
@@ -178,23 +183,70 @@ def _calls(response_done: dict[str, Any], call_id: str) -> bool:
     return any(item.get("call_id") == call_id for item in response_done["response"]["output"])
 
 
-async def dispatch_once(emulator: RealtimeEmulator, redis: Redis, robot_id: str, session_id: str) -> float:
-    session = next(s for s in emulator.sessions if s.session_id == session_id)
-    stream = RobotKeys.of(robot_id).tool_calls
-    newest: Any = await redis.xrevrange(stream, count=1)
-    after = newest[0][0] if newest else "0-0"
-    call_id = session.call_tool("stop_cleaning", {})
+class ToolCallReader:
+    """One XREAD over every robot's tool-call stream, noting when each call_id is first seen: one
+    connection however many calls are in flight (one blocked read per call ran the pool out when a
+    busy machine let calls pile up)."""
+
+    def __init__(self, redis: Redis, robots: list[str]) -> None:
+        self._redis = redis
+        self._after: dict[KeyT, StreamIdT] = {RobotKeys.of(r).tool_calls: "0-0" for r in robots}
+        self._seen: dict[str, asyncio.Future[float]] = {}
+        """When each call_id was first read; the streams are read from the start of a flushed db."""
+
+    def expect(self, call_id: str) -> asyncio.Future[float]:
+        return self._seen.setdefault(call_id, asyncio.get_running_loop().create_future())
+
+    async def run(self) -> None:
+        while True:
+            reply: Any = await self._redis.xread(self._after, block=1000)
+            seen = time.time()
+            for stream, entries in reply or []:
+                for entry_id, fields in entries:
+                    self._after[stream.decode()] = entry_id
+                    future = self.expect(fields.get(b"call_id", b"").decode())
+                    if not future.done():
+                        future.set_result(seen)
+
+
+async def live_session(emulator: RealtimeEmulator, gateway: Gateway, robot_id: str) -> EmulatedSession:
+    """The robot's session as the gateway holds it now: a busy machine can fail a link (ICE
+    consent unanswered in time), and the gateway then opens a new session."""
+    async with asyncio.timeout(LOST_AFTER_S):
+        while True:
+            robot = (await gateway.http.get(f"/v1/robots/{robot_id}")).json()
+            session = next((s for s in emulator.sessions if s.session_id == robot["session_id"]), None)
+            if session is not None and not session.closed and robot["state"] == "live":
+                return session
+            await asyncio.sleep(0.2)  # the gateway is another process: nothing to await
+
+
+async def dispatch_once(
+    emulator: RealtimeEmulator,
+    reader: ToolCallReader,
+    gateway: Gateway,
+    robot_id: str,
+    sessions: dict[str, EmulatedSession],
+    replaced: list[str],
+) -> float | None:
+    """End to end ms of one call, or None if it never reached its stream (counted as lost)."""
     while True:
-        reply: Any = await redis.xread({stream: after}, block=5000)
-        seen = time.time()
-        if not reply:
-            raise TimeoutError(f"no tool call from {robot_id} within 5 s")
-        for _stream, entries in reply:
-            for entry_id, fields in entries:
-                after = entry_id
-                if fields.get(b"call_id", b"").decode() == call_id:
-                    await session.wait_for_server_event("response.done", lambda e: _calls(e, call_id))
-                    return (seen - session.function_call_done_at[call_id]) * 1000
+        session = sessions.get(robot_id)
+        if session is None or session.closed:  # asked of the gateway only then: its API is off the timed path
+            if session is not None:
+                replaced.append(session.session_id)
+            session = sessions[robot_id] = await live_session(emulator, gateway, robot_id)
+        try:
+            call_id = session.call_tool("stop_cleaning", {})  # queued behind a response still active
+            break
+        except RuntimeError:  # closing as we asked: the call goes to the robot's next session
+            await session.closed_event.wait()
+    try:
+        seen = await asyncio.wait_for(reader.expect(call_id), LOST_AFTER_S)
+        await session.wait_for_server_event("response.done", lambda e: _calls(e, call_id), timeout=LOST_AFTER_S)
+    except TimeoutError:
+        return None
+    return (seen - session.function_call_done_at[call_id]) * 1000
 
 
 async def measure(size: int, calls: int, rate: float, redis_url: str, rss_base: float, nice: int) -> dict[str, float]:
@@ -205,28 +257,36 @@ async def measure(size: int, calls: int, rate: float, redis_url: str, rss_base: 
     with tempfile.TemporaryDirectory() as tmp:
         robots = write_profiles(Path(tmp), size)
         gateway = Gateway(redis_url, Path(tmp), emulator.base_url, autostart=True, nice=nice)
+        reader = ToolCallReader(redis, robots)
+        reading = asyncio.create_task(reader.run())
         try:
             await gateway.wait_live(size)
-            robot_sessions = {s["robot_id"]: s["session_id"] for s in (await gateway.http.get("/v1/robots")).json()}
+            replaced: list[str] = []
+            sessions: dict[str, EmulatedSession] = {}
             for robot_id in robots[: min(size, 10)]:  # warm-up
-                await dispatch_once(emulator, redis, robot_id, robot_sessions[robot_id])
+                await dispatch_once(emulator, reader, gateway, robot_id, sessions, replaced)
             await gateway.stats(reset=True)
             cpu0, wall0 = cpu_seconds(gateway.proc.pid), time.monotonic()
             timed = []
             for n in range(calls):
                 await asyncio.sleep(max(0.0, wall0 + n / rate - time.monotonic()))  # the schedule, not a wait
                 robot_id = robots[n % size]
-                timed.append(asyncio.create_task(dispatch_once(emulator, redis, robot_id, robot_sessions[robot_id])))
-            latencies = list(await asyncio.gather(*timed))
+                once = dispatch_once(emulator, reader, gateway, robot_id, sessions, replaced)
+                timed.append(asyncio.create_task(once))
+            outcomes = await asyncio.gather(*timed)
+            latencies = [ms for ms in outcomes if ms is not None]
             cpu = (cpu_seconds(gateway.proc.pid) - cpu0) / (time.monotonic() - wall0) * 100
             stats = await gateway.stats()
             rss = rss_mb(gateway.proc.pid)
         finally:
+            reading.cancel()
             await gateway.stop()
             await redis.aclose()
             await emulator.stop()
     return {
         "sessions": size,
+        "lost": len(outcomes) - len(latencies),
+        "sessions_replaced": len(set(replaced)),
         "dispatch_p50_ms": stats["dispatch_p50_ms"],
         "dispatch_p99_ms": stats["dispatch_p99_ms"],
         "end_to_end_p50_ms": percentile(latencies, 50),
@@ -270,6 +330,7 @@ def main() -> None:
     )
     columns = {
         "sessions": "sessions",
+        "lost": "lost",
         "dispatch_p50_ms": "dispatch p50",
         "dispatch_p99_ms": "dispatch p99",
         "end_to_end_p50_ms": "e2e p50",
@@ -281,11 +342,14 @@ def main() -> None:
     }
     print("".join(f"{title:>13}" for title in columns.values()) + "   (times in ms)")
     for row in rows:
-        print("".join(f"{row[key]:>13.0f}" if key == "sessions" else f"{row[key]:>13.2f}" for key in columns))
+        print("".join(f"{row[key]:>13.0f}" if key in ("sessions", "lost") else f"{row[key]:>13.2f}" for key in columns))
     print()
     last = rows[-1]
     keys = ("dispatch_p50_ms", "dispatch_p99_ms", "rss_mb_per_session", "loop_lag_p99_ms", "cpu_pct")
-    print(f"sessions={int(last['sessions'])} " + " ".join(f"{key}={last[key]:.3f}" for key in keys))
+    lost = sum(int(row["lost"]) for row in rows)
+    replaced = sum(int(row["sessions_replaced"]) for row in rows)
+    figures = " ".join(f"{key}={last[key]:.3f}" for key in keys)
+    print(f"sessions={int(last['sessions'])} lost={lost} sessions_replaced={replaced} {figures}")
 
 
 if __name__ == "__main__":

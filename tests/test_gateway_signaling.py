@@ -54,6 +54,14 @@ async def test_the_two_step_call_uses_an_ephemeral_key(
         assert session.config["tools"][0]["name"] == "start_cleaning"
     finally:
         await stop(service, task)
+    assert session.closed, "the gateway hung up its call on stopping"
+    prefix = "/openai/v1" if azure else "/v1"
+    with_key = ["authorization"] if not azure else ["api-key"]  # Azure's Bearer means an Entra ID token
+    assert [(path, sorted(names)) for path, names in emulator.credentials_seen] == [
+        (f"{prefix}/realtime/client_secrets", with_key),
+        (f"{prefix}/realtime/calls", ["authorization"]),  # the ephemeral key
+        (f"{prefix}/realtime/calls/{session.call_id}/hangup", with_key),
+    ]
 
 
 async def test_a_refused_key_is_reported_without_the_key_and_retried(

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, Literal, Self
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from robovox.shared.entry import StreamEntry, utc_now
 from robovox.shared.messages import CallId, RobotId
@@ -146,7 +146,10 @@ class SessionInfo(StreamEntry):
     gateway: str
     session_id: str | None = None
     provider_call_id: str | None = None
-    """The provider's WebRTC call (``rtc_...``)."""
+    """The provider's WebRTC call (``rtc_...``) of the live session."""
+    provider_calls: list[str] = Field(default_factory=list)
+    """Every provider call the gateway holds open for the robot: the live one, one being opened
+    (from the provider's answer on), one being retired. A restarted gateway hangs these up."""
     conversation_id: str | None = None
     started_at: AwareDatetime | None = None
     recycle_at: AwareDatetime | None = None
@@ -157,3 +160,8 @@ class SessionInfo(StreamEntry):
     tokens_limit: int | None = None
     rate_limits_at: AwareDatetime | None = None
     last_error: str | None = None
+
+    @field_validator("provider_calls", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value

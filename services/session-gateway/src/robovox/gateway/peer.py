@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fractions
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +27,7 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
+from robovox.gateway.fit import MessageTooLarge, encoded
 from robovox.gateway.rtp_gate import RtpGate
 from robovox.gateway.signaling import CallAnswer, RealtimeSignaling
 from robovox.shared.aio import wait_first
@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "oai-events"
 SAMPLE_RATE = 48_000
+DEFAULT_MAX_MESSAGE_SIZE = 65_536
+"""What SCTP for WebRTC allows when the remote SDP names no ``a=max-message-size``."""
+ECHO_ROOM = 1024
+"""Bytes kept free below the provider's message size for its echo of the item."""
 
 
 class AudioOutbox(MediaStreamTrack):
@@ -131,13 +135,22 @@ class RealtimePeer:
                 if self.on_audio is not None and isinstance(frame, AudioFrame):
                     self.on_audio(frame)
 
-    async def open(self, signaling: RealtimeSignaling, session: dict[str, Any], timeout_s: float) -> CallAnswer:
-        """Offer, post it, apply the answer, and wait for the data channel to open."""
+    async def open(
+        self,
+        signaling: RealtimeSignaling,
+        session: dict[str, Any],
+        timeout_s: float,
+        on_answer: Callable[[str], None] | None = None,
+    ) -> CallAnswer:
+        """Offer, post it, apply the answer, and wait for the data channel to open. ``on_answer``
+        is given the provider's call id as soon as the call exists (before ICE and DTLS)."""
         async with asyncio.timeout(timeout_s):
             await self._pc.setLocalDescription(await self._pc.createOffer())
             self.rtp_gate.install(self._pc)
             answer = await signaling.start_call(self._pc.localDescription.sdp, session)
             self.call_id = answer.call_id
+            if on_answer is not None:
+                on_answer(answer.call_id)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
             self.listen(self.listening)
             await wait_first(self._channel_open.wait(), self.closed.wait())
@@ -159,13 +172,32 @@ class RealtimePeer:
     def is_open(self) -> bool:
         return self._channel.readyState == "open" and not self.closed.is_set()
 
+    @property
+    def max_message_size(self) -> int:
+        """The largest message the provider accepts (its SDP's ``a=max-message-size``)."""
+        size = getattr(self._pc.sctp, "_remote_max_message_size", 0)  # aiortc keeps it private
+        return int(size) or DEFAULT_MAX_MESSAGE_SIZE
+
     def send(self, event: dict[str, Any]) -> str:
-        """Send a client event; returns its JSON text. Raises PeerClosed when the channel is gone."""
+        """Send a client event; returns its JSON text. Raises PeerClosed when the channel is gone,
+        MessageTooLarge when the event is over the provider's message size."""
+        text = encoded(event)
+        self.send_text(text, str(event.get("type")))
+        return text
+
+    @property
+    def message_budget(self) -> int:
+        """The largest client event sent: the provider echoes each item back
+        (``conversation.item.added`` / ``done``) with a few hundred bytes more around it."""
+        return self.max_message_size - ECHO_ROOM
+
+    def send_text(self, text: str, event_type: str = "event") -> None:
         if not self.is_open:
             raise PeerClosed(self.close_reason or "data channel not open")
-        text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        budget = self.message_budget
+        if len(text) * 4 > budget and (size := len(text.encode())) > budget:  # at most 4 bytes a character
+            raise MessageTooLarge(event_type, size, budget)
         self._channel.send(text)
-        return text
 
     async def close(self) -> None:
         self._mark_closed(self.close_reason or "closed by the gateway")

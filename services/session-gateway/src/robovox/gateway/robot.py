@@ -27,7 +27,10 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from robovox.gateway.fit import MessageTooLarge
+from robovox.gateway.inbox_letters import outputs_in_place_of
 from robovox.gateway.peer import PeerClosed
+from robovox.gateway.predecessor import hang_up_left_open, left_open
 from robovox.gateway.robot_audio import RobotAudioDevices
 from robovox.gateway.sequencer import ResponseRequest
 from robovox.gateway.session import RealtimeSession, RobotContext
@@ -83,6 +86,7 @@ class RobotSession:
             dataclasses.replace(consumer, max_in_flight=1),
             self._on_inbox,
             dead_letter_stream=self._keys.dead_letters,
+            on_dead_letter=self._on_inbox_dead_letter,
         )
 
     # Control (API)
@@ -162,6 +166,10 @@ class RobotSession:
     # Supervisor
     async def run(self, stopping: asyncio.Event) -> None:
         robot = self.ctx.robot_id
+        # Before this process writes the session hash: the calls a killed predecessor left open,
+        # hung up while this one opens its own.
+        found = await left_open(self._redis, self._keys.session)
+        hang_ups = asyncio.create_task(hang_up_left_open(self.ctx.signaling, robot, found))
         consumer = asyncio.create_task(self._consumer.run(), name=f"{robot} inbox consumer")
         devices = RobotAudioDevices(self.ctx.audio, self.ctx.profile.audio, robot)
         try:
@@ -183,6 +191,7 @@ class RobotSession:
             await asyncio.wait([consumer])
             await self._write_info()
             await devices.stop()
+            await hang_ups
 
     async def _supervise(self, stopping: asyncio.Event) -> None:
         retry_s = self.ctx.settings.session_retry_initial_s
@@ -262,7 +271,7 @@ class RobotSession:
             resumed = await self.ctx.conversation.resumable(RESUME_WINDOW_S) if self._may_resume else None
             self.conversation_id = resumed or new_conversation_id()
         self._may_resume = False
-        session = RealtimeSession(self.ctx, self.conversation_id)
+        session = RealtimeSession(self.ctx, self.conversation_id, self._schedule_info)
         try:
             await session.open()
             items, read_to = await self.ctx.conversation.items(self.conversation_id, self.ctx.settings.replay_max_items)
@@ -333,6 +342,18 @@ class RobotSession:
             raise PermanentError(str(exc)) from None
         if entry.robot_id != self.ctx.robot_id:
             raise PermanentError(f"entry for robot {entry.robot_id!r} on {self.ctx.robot_id!r}'s inbox")
+        await self._deliver(entry)
+
+    async def _on_inbox_dead_letter(self, _stream: str, fields: dict[str, str], reason: str) -> None:
+        """A call's output given up on still answers the call (``inbox_letters``)."""
+        for entry in outputs_in_place_of(fields, reason, self.ctx.robot_id):
+            try:
+                await self._deliver(entry)
+                return
+            except PermanentError as exc:
+                log.warning("%s: output for call %s not given either: %s", self.ctx.robot_id, entry.call_id, exc)
+
+    async def _deliver(self, entry: InboxEntry) -> None:
         if self._idle or (entry.open_session and not self._wanted):
             log.info("%s: opening the session for a %s from %s", self.ctx.robot_id, entry.kind.value, entry.source)
             self.start()
@@ -341,6 +362,8 @@ class RobotSession:
             try:
                 await session.deliver(entry)
                 return
+            except MessageTooLarge as exc:  # nothing to cut: it could never be sent
+                raise PermanentError(f"cannot be given to the model: {exc}") from None
             except PeerClosed:
                 if self.current is session:
                     self._live.clear()
@@ -368,6 +391,7 @@ class RobotSession:
             gateway=self._consumer_name,
             session_id=session.session_id if session else None,
             provider_call_id=session.call_id if session else None,
+            provider_calls=sorted(self.ctx.provider_calls),
             conversation_id=self.conversation_id,
             started_at=session.started_wall if session else None,
             recycle_at=session.started_wall + max_s if session else None,
@@ -387,8 +411,11 @@ class RobotSession:
             log.debug("%s: session %s", self.ctx.robot_id, state.value)
             if len(self.ctx.clients):
                 self.ctx.clients.broadcast(self.session_event())
-            task = asyncio.ensure_future(self._write_info())
-            task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+            self._schedule_info()
+
+    def _schedule_info(self) -> None:
+        task = asyncio.ensure_future(self._write_info())
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
     async def _write_info(self) -> None:
         try:

@@ -33,6 +33,7 @@ from robovox.gateway.events import (
     SessionCreated,
     TranscriptionCompleted,
 )
+from robovox.gateway.fit import MessageTooLarge, fit_event
 from robovox.gateway.peer import RealtimePeer
 from robovox.gateway.roster import ClientRoster
 from robovox.gateway.sequencer import ResponseRequest, ResponseSequencer, new_event_id
@@ -41,6 +42,7 @@ from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.aio import wait_first
 from robovox.shared.entry import format_time, utc_now
+from robovox.shared.limits import cut_text
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
 from robovox.shared.profile import RobotProfile
 from robovox.shared.session import ConversationItem, ItemKind
@@ -64,6 +66,8 @@ class RobotContext:
     """Who hears the model and whose microphone it hears; outlives the sessions."""
     clients: ClientRoster = field(init=False)
     """Consoles and Realtime pages joined to the robot."""
+    provider_calls: set[str] = field(init=False, default_factory=set)
+    """The provider's calls this process holds open for the robot, from its answer until hung up."""
 
     def __post_init__(self) -> None:
         robot_id = self.profile.robot_id
@@ -79,9 +83,13 @@ class RobotContext:
 
 
 class RealtimeSession:
-    def __init__(self, ctx: RobotContext, conversation_id: str) -> None:
+    def __init__(
+        self, ctx: RobotContext, conversation_id: str, on_calls_changed: Callable[[], None] = lambda: None
+    ) -> None:
         self.ctx = ctx
         self.conversation_id = conversation_id
+        self._on_calls_changed = on_calls_changed
+        """Told when a provider call is added to or taken from ``ctx.provider_calls``."""
         self.peer = RealtimePeer(self._on_message, ctx.settings.stun_urls)
         self.sequencer = ResponseSequencer(self.send, ctx.profile.persona(), ctx.settings.response_timeout_s)
         self.session_id: str | None = None
@@ -131,7 +139,7 @@ class RealtimeSession:
     async def open(self) -> None:
         settings = self.ctx.settings
         config = session_config(self.ctx.profile, settings)
-        await self.peer.open(self.ctx.signaling, config, settings.connect_timeout_s)
+        await self.peer.open(self.ctx.signaling, config, settings.connect_timeout_s, self._call_started)
         async with asyncio.timeout(settings.connect_timeout_s):
             await self.created.wait()
         self.started_at = time.monotonic()
@@ -145,11 +153,25 @@ class RealtimeSession:
             await asyncio.wait(list(self._tasks), timeout=2.0)
         if call_id and not self.expired.is_set():
             await self.ctx.signaling.hang_up(call_id)
+        if call_id in self.ctx.provider_calls:
+            self.ctx.provider_calls.discard(call_id)
+            self._on_calls_changed()
+
+    def _call_started(self, call_id: str) -> None:
+        self.ctx.provider_calls.add(call_id)
+        self._on_calls_changed()
 
     # Client events
     def send(self, event: dict[str, Any]) -> str:
+        """Send a client event, its longest text cut if it is over the provider's message size.
+        Raises PeerClosed, or MessageTooLarge when there is no text to cut."""
         event.setdefault("event_id", new_event_id())
-        text = self.peer.send(event)
+        try:
+            text = self.peer.send(event)
+        except MessageTooLarge as exc:
+            event, text = fit_event(event, self.peer.message_budget)
+            log.warning("%s: %s; sent with its text cut to %d bytes", self.ctx.robot_id, exc, len(text.encode()))
+            self.peer.send_text(text, str(event.get("type")))
         self.ctx.events.add(self.ctx.robot_id, "client", event, text, self.session_id)
         return str(event["event_id"])
 
@@ -159,9 +181,13 @@ class RealtimeSession:
         for item in items:
             if item.kind is ItemKind.FUNCTION_CALL_OUTPUT and item.call_id not in self.known_calls:
                 continue
+            try:
+                self.send({"type": "conversation.item.create", "item": item.realtime_item()})
+            except MessageTooLarge as exc:
+                log.warning("%s: an item of the conversation left out of the replay: %s", self.ctx.robot_id, exc)
+                continue
             if item.kind is ItemKind.FUNCTION_CALL and item.call_id:
                 self.known_calls.add(item.call_id)
-            self.send({"type": "conversation.item.create", "item": item.realtime_item()})
             count += 1
         return count
 
@@ -173,14 +199,16 @@ class RealtimeSession:
         urgent = entry.urgency is Urgency.URGENT and not stale
         if urgent:
             self.sequencer.preempt()
-        text = entry.text
+        limit = self.ctx.settings.limits.output_chars
+        text = cut_text(entry.text, limit)
+        instructions = cut_text(entry.instructions, limit) if entry.instructions else None
         if stale:
             # It waited for a session: old news, told as such, never a reason to interrupt.
             text = f"(From {format_time(entry.created_at)}, {age_s / 60:.0f} minutes ago.) {text}"
         item = self._item_for(entry, text)
         self.send({"type": "conversation.item.create", "item": item.realtime_item()})
         if entry.speak:
-            self.sequencer.request(ResponseRequest(entry.instructions, urgent=urgent, source=entry.source))
+            self.sequencer.request(ResponseRequest(instructions, urgent=urgent, source=entry.source))
         self._tell_clients(entry, item)
         await self.ctx.conversation.append(item)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx2
 import openai
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, Omit
 
 from robovox.gateway.settings import GatewaySettings, Provider, Signaling
 
@@ -65,10 +65,12 @@ class RealtimeSignaling:
         if not key:
             raise ValueError("ROBOVOX_OPENAI_API_KEY is not set: the gateway cannot open Realtime sessions")
         self._signaling = settings.signaling
-        headers = {"api-key": key} if settings.realtime_provider is Provider.AZURE else {}
-        self._client = AsyncOpenAI(
-            api_key=key, base_url=settings.realtime_base_url, default_headers=headers, max_retries=0
-        )
+        self._key_headers: dict[str, str | Omit] = {}
+        """Per request: Azure takes the key as ``api-key`` only (its ``Authorization: Bearer`` means an
+        Entra ID token), so the client's own ``Authorization`` header is left out there."""
+        if settings.realtime_provider is Provider.AZURE:
+            self._key_headers = {"api-key": key, "Authorization": Omit()}
+        self._client = AsyncOpenAI(api_key=key, base_url=settings.realtime_base_url, max_retries=0)
         self._http = httpx2.AsyncClient(base_url=settings.realtime_base_url.rstrip("/") + "/")
         self._timeout = settings.connect_timeout_s
 
@@ -93,6 +95,7 @@ class RealtimeSignaling:
             sdp=offer_sdp,
             session=session,  # type: ignore[arg-type]  # a plain dict in the GA shape
             timeout=self._timeout,
+            extra_headers=self._key_headers,
         )
         return CallAnswer(sdp=raw.text, call_id=_call_id(raw.headers.get("location")))
 
@@ -101,6 +104,7 @@ class RealtimeSignaling:
             expires_after={"anchor": "created_at", "seconds": SECRET_TTL_S},
             session=session,  # type: ignore[arg-type]
             timeout=self._timeout,
+            extra_headers=self._key_headers,
         )
         response = await self._http.post(
             "realtime/calls",
@@ -117,11 +121,19 @@ class RealtimeSignaling:
             )
         return CallAnswer(sdp=response.text, call_id=_call_id(response.headers.get("location")))
 
-    async def hang_up(self, call_id: str) -> None:
-        """Best effort: the call also ends when the peer connection closes."""
+    async def hang_up(self, call_id: str) -> bool:
+        """Best effort: the call also ends when the peer connection closes. True if the provider
+        confirmed it."""
         try:
             await self._client.post(
-                f"/realtime/calls/{call_id}/hangup", cast_to=httpx2.Response, options={"timeout": 5}
+                f"/realtime/calls/{call_id}/hangup",
+                cast_to=httpx2.Response,
+                options={"timeout": 5, "headers": self._key_headers},
             )
+        except openai.APIStatusError as exc:
+            log.info("hang-up of %s refused: %s %s", call_id, exc.status_code, _provider_message(exc.body, ""))
+            return False
         except (openai.APIError, httpx2.HTTPError) as exc:
             log.info("hang-up of %s not confirmed: %s", call_id, type(exc).__name__)
+            return False
+        return True

@@ -75,6 +75,8 @@ def build_app(emulator: RealtimeEmulator) -> FastAPI:
 
     def authenticate(request: Request, *, ephemeral: bool) -> dict[str, Any] | None:
         """None for the API key; the session config an ephemeral key was minted with."""
+        carried = frozenset(name for name in ("authorization", "api-key") if name in request.headers)
+        emulator.credentials_seen.append((request.url.path, carried))
         key = _presented_key(request)
         if key == emulator.api_key:
             return None

@@ -18,6 +18,7 @@ from typing import Any
 GREETING = "Hello, how can I help?"
 _GENERIC_VERBS = {"get", "set", "read", "query", "fetch", "check", "do", "run", "call"}
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+ECHO_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,18 @@ def decide(context: list[dict[str, Any]], tools: list[dict[str, Any]], tool_choi
         return Reply(GREETING)
     kind, role, text = latest.get("type"), latest.get("role"), item_text(latest)
     if kind == "function_call_output":
-        return Reply(f"Done: {text}")
+        return Reply(f"Done: {_gist(text)}")
     if kind == "message" and role == "system":
-        return Reply(f"Noted: {text}")
+        return Reply(f"Noted: {_gist(text)}")
     if kind == "message" and role == "user":
         call = _tool_call(text, _callable_tools(tools, tool_choice), tool_choice)
         return call if call is not None else Reply(f"You said: {text}" if text else GREETING)
     return Reply(GREETING)
+
+
+def _gist(text: str) -> str:
+    """What the model repeats of a result or notice: a sentence's worth, not a long text read back."""
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}..."
 
 
 def _callable_tools(tools: list[dict[str, Any]], tool_choice: Any) -> list[dict[str, Any]]:

@@ -88,11 +88,11 @@ def build_spec(
 
 
 class ResponseRun:
-    def __init__(self, host: ResponseHost, spec: ResponseSpec) -> None:
+    def __init__(self, host: ResponseHost, spec: ResponseSpec, call_id: str | None = None) -> None:
         self.host = host
         self.spec = spec
         self.id = spec.response_id
-        self.call_id = events.new_id("call") if isinstance(spec.decision, FunctionCall) else None
+        self.call_id = (call_id or events.new_id("call")) if isinstance(spec.decision, FunctionCall) else None
         self.output: list[dict[str, Any]] = []
         self.status = "in_progress"
         self.audio_started = False

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -67,6 +67,8 @@ class RealtimeEmulator:
         self.validation_errors: list[str] = []
         self.client_secrets: dict[str, ClientSecret] = {}
         self.calls_created = 0
+        self.credentials_seen: list[tuple[str, frozenset[str]]] = []
+        """Per HTTP request: its path and which credential headers it carried (``authorization``, ``api-key``)."""
         self._changed = Signal()
         self._server: uvicorn.Server | None = None
         self._main_loop: asyncio.Task[None] | None = None
@@ -146,6 +148,17 @@ class RealtimeEmulator:
             return None
 
         return await self._changed.wait_for(ready, timeout, f"session #{index} with an open channel")
+
+    @property
+    def open_calls(self) -> list[str]:
+        """Call ids of the sessions not yet closed (hung up, ended by the client, failed or expired)."""
+        return [s.call_id for s in self.sessions if not s.closed]
+
+    async def wait_open_calls(self, check: Callable[[list[str]], bool], timeout: float = 10.0) -> list[str]:  # noqa: ASYNC109
+        """The open calls once ``check`` accepts them, re-checked as sessions open and close."""
+        return await self._changed.wait_for(
+            lambda: self.open_calls if check(self.open_calls) else None, timeout, "open calls to change"
+        )
 
     def session_for_call(self, call_id: str) -> EmulatedSession | None:
         return next((s for s in self.sessions if s.call_id == call_id), None)

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,7 @@ class EmulatedSession:
         self._pc = RTCPeerConnection(rtc_configuration())
         self._channel: RTCDataChannel | None = None
         self._active: ResponseRun | None = None
+        self._queued_calls: deque[tuple[FunctionCall, str]] = deque()
         self._runs: list[ResponseRun] = []
         self._requests_remaining = events.REQUESTS_LIMIT
         self._tokens_remaining = events.TOKENS_LIMIT
@@ -162,17 +164,31 @@ class EmulatedSession:
     def call_tool(self, name: str, arguments: dict[str, Any] | str) -> str:
         """Start a response that calls ``name`` (as if the model chose to); return its call_id.
 
-        Raises ``RuntimeError`` while a response is active (one response at a time, as the API).
+        While a response is active the call waits for it to finish (one response at a time, as
+        the API), then starts before anything asked for later; calls still waiting when the
+        session closes never start.
         """
-        if self._active is not None:
-            raise RuntimeError(f"response {self._active.id} is active; cannot start another")
+        if self._close_task is not None:
+            raise RuntimeError(f"session {self.call_id} is closed")
         if isinstance(arguments, str):
             decision = FunctionCall(name, raw_arguments=arguments)
         else:
             decision = FunctionCall(name, arguments)
-        run = self.start_response({}, decision)
-        assert run.call_id is not None
-        return run.call_id
+        call_id = events.new_id("call")
+        self._queued_calls.append((decision, call_id))
+        self._start_queued_call()
+        return call_id
+
+    @property
+    def queued_calls(self) -> int:
+        """``call_tool`` calls waiting for the active response to finish."""
+        return len(self._queued_calls)
+
+    def _start_queued_call(self) -> None:
+        if self._active is not None or not self._queued_calls or self._close_task is not None:
+            return
+        decision, call_id = self._queued_calls.popleft()
+        self.start_response({}, decision, call_id=call_id)
 
     def say_as_user(self, text: str) -> str:
         """The user said ``text`` (whatever the incoming audio holds): server VAD events, a user audio
@@ -194,7 +210,9 @@ class EmulatedSession:
         await self.close()
 
     # ------------------------------------------------------------- responses
-    def start_response(self, params: dict[str, Any], decision: Decision | None = None) -> ResponseRun:
+    def start_response(
+        self, params: dict[str, Any], decision: Decision | None = None, *, call_id: str | None = None
+    ) -> ResponseRun:
         """Start a response for ``response.create``'s ``response`` params (or a forced decision)."""
         if self._close_task is not None:
             raise RuntimeError(f"session {self.call_id} is closed")
@@ -208,7 +226,7 @@ class EmulatedSession:
             function_call_delay_s=self.settings.function_call_delay_s,
             decision=decision,
         )
-        run = ResponseRun(self, spec)
+        run = ResponseRun(self, spec, call_id)
         self.response_instructions.append(spec.instructions)
         self._runs.append(run)
         self.last_response_id = run.id
@@ -226,6 +244,10 @@ class EmulatedSession:
             self._runs.remove(run)
         if self._active is run:
             self._active = None
+            if self._queued_calls:
+                # A turn of the loop later: whatever finished this response (a cancel for speech,
+                # ``say_as_user``) may start its own first; the call then waits for that one.
+                asyncio.get_running_loop().call_soon(self._start_queued_call)
 
     def running_response(self, response_id: str | None) -> ResponseRun | None:
         """The response with this id if it is still running; by default the active one."""
