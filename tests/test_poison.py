@@ -29,6 +29,7 @@ from robovox.shared.messages import (
     TelemetrySample,
     ToolCall,
 )
+from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.testing.streams import new_call_id
 from robovox.sim.realtime import EmulatedSession, RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
@@ -62,7 +63,7 @@ def variants(valid: dict[str, str], *, big: str, deep: str | None) -> dict[str, 
     return found
 
 
-def valid_entries() -> dict[str, tuple[str, dict[str, str], str, str | None]]:
+def valid_entries(conversation_id: str) -> dict[str, tuple[str, dict[str, str], str, str | None]]:
     """Per stream: its key, a valid entry with a fresh call id, the big field, the JSON field."""
     deadline = utc_now() + timedelta(seconds=10)
     call = ToolCall(
@@ -78,6 +79,9 @@ def valid_entries() -> dict[str, tuple[str, dict[str, str], str, str | None]]:
     inbox = InboxEntry(
         kind=InboxKind.SYSTEM_MESSAGE, robot_id=ROBOT, text="poison notice", speak=False, source="poison"
     ).to_fields()
+    item = ConversationItem(
+        conversation_id=conversation_id, robot_id=ROBOT, kind=ItemKind.USER_MESSAGE, text="poison", source="poison"
+    ).to_fields()
     sample = TelemetrySample(
         robot_id=ROBOT, topic="/battery/voltage", ros_type="std_msgs/msg/Float32", msg='{"data": 24.0}'
     ).to_fields()
@@ -87,6 +91,7 @@ def valid_entries() -> dict[str, tuple[str, dict[str, str], str, str | None]]:
         "command_results": (KEYS.command_results, result, "message", "values"),
         "inbox": (KEYS.inbox, inbox, "text", None),
         "telemetry": (KEYS.telemetry, sample, "msg", "msg"),
+        "conversation": (KEYS.conversation, item, "text", None),
     }
 
 
@@ -116,7 +121,9 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
     sim.clear_ops()
     injected: dict[str, tuple[str, str]] = {}  # entry id -> (stream, variant)
     answered_calls: dict[str, str] = {}  # call id of a poisoned tool call -> variant
-    for stream, (key, valid, big, deep) in valid_entries().items():
+    conversation_id = gateway.robots[ROBOT].conversation_id
+    assert conversation_id is not None
+    for stream, (key, valid, big, deep) in valid_entries(conversation_id).items():
         for variant, fields in variants(valid, big=big, deep=deep).items():
             if b"call_id" in fields:
                 fields[b"call_id"] = new_call_id().encode()  # each variant is a call of its own
@@ -125,6 +132,9 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
             if stream == "tool_calls" and variant in ("missing field", "binary value", "1 MB value"):
                 answered_calls[fields[b"call_id"].decode()] = variant
 
+    # The session expires: the gateway opens the next one and replays the conversation, junk and all.
+    await session.expire()
+    session = await live_session(gateway, emulator, index=1)
     # Every part is still alive: a probe call runs on the robot and its output reaches the model.
     probe = await call_when_idle(session, "stop_cleaning")
     output = await session.wait_for_client_event("conversation.item.create", is_output(probe), timeout=20)
@@ -138,8 +148,8 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
         entry_id: where
         for entry_id, where in injected.items()
         # A well-formed call with deep arguments is refused as a call (answered), not dead-lettered;
-        # telemetry for a topic nobody watches, or a 1 MB sample, is simply a sample.
-        if where not in {("tool_calls", "deep nesting"), ("telemetry", "1 MB value")}
+        # a 1 MB sample is simply a sample, a 1 MB item is replayed cut.
+        if where not in {("tool_calls", "deep nesting"), ("telemetry", "1 MB value"), ("conversation", "1 MB value")}
     }
     missing = {where for entry_id, where in expected_letters.items() if entry_id not in letters}
     assert missing == set(), f"not dead-lettered: {sorted(missing)}"

@@ -19,6 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.client import NEVER_DECODE
 
 if TYPE_CHECKING:  # settings build consumer configs, and the consumer opens its reader here
     from robovox.shared.settings import ServiceSettings
@@ -74,3 +75,9 @@ def dedicated_reader(redis: Redis) -> Redis:
     pool = ConnectionPool(connection_class=source.connection_class, max_connections=1, **kwargs)
     reader: Redis = Redis.from_pool(pool)
     return reader
+
+
+async def read_raw(redis: Redis, *command: str | int) -> Any:
+    """A short read (XRANGE, XREVRANGE) on the command pool, its reply left as bytes: entries any
+    producer wrote, whatever bytes they hold, can be read and then decoded one by one."""
+    return await redis.execute_command(*command, **{NEVER_DECODE: True})  # type: ignore[no-untyped-call]

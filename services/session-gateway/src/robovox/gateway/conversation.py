@@ -1,21 +1,39 @@
 """The robot's conversation, kept in Redis (``RobotKeys.conversation``) so that a
-new session, in this process or another gateway, can be given it."""
+new session, in this process or another gateway, can be given it.
+
+Entries are read as bytes and decoded one by one: an entry that is not UTF-8 or
+not a ConversationItem is left out of the replay and dead-lettered (once per
+process), so junk on the stream never keeps a robot's session from opening."""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from typing import Any
 
 from redis.asyncio import Redis
 
+from robovox.shared.consumer import REDIS_DOWN, UndecodableEntry, decode_fields, decode_lossy
+from robovox.shared.entry import EntryError
+from robovox.shared.limits import Limits, cut_text
+from robovox.shared.messages import DeadLetter
+from robovox.shared.redis_client import read_raw
 from robovox.shared.session import ConversationItem, ItemKind
-from robovox.shared.streams import MaxLen, RobotKeys
+from robovox.shared.streams import Group, MaxLen, RobotKeys
+
+log = logging.getLogger(__name__)
+
+RawEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 class ConversationLog:
-    def __init__(self, redis: Redis, robot_id: str) -> None:
+    def __init__(self, redis: Redis, robot_id: str, *, consumer: str = Group.SESSION_GATEWAY) -> None:
         self._redis = redis
-        self._key = RobotKeys.of(robot_id).conversation
+        self._keys = RobotKeys.of(robot_id)
+        self._key = self._keys.conversation
+        self._consumer = consumer
+        self._rejected: set[str] = set()
 
     async def append(self, item: ConversationItem) -> str:
         entry_id: Any = await self._redis.xadd(
@@ -28,33 +46,70 @@ class ConversationLog:
 
     async def resumable(self, window_s: float) -> str | None:
         """The id of the conversation whose newest item is younger than ``window_s``, if any."""
-        newest: Any = await self._redis.xrevrange(self._key, count=1)
-        if not newest:
-            return None
-        entry_id, fields = newest[0]
-        written_ms = int(str(entry_id).split("-")[0])
-        if time.time() - written_ms / 1000 > window_s:
-            return None
-        return str(fields.get("conversation_id") or "") or None
+        newest: RawEntries = await read_raw(self._redis, "XREVRANGE", self._key, "+", "-", "COUNT", 10)
+        for entry_id, raw in newest:  # the newest entry that is an item: junk after it changes nothing
+            if (item := await self._item(entry_id.decode(), raw)) is None:
+                continue
+            written_ms = int(entry_id.split(b"-")[0])
+            return item.conversation_id if time.time() - written_ms / 1000 <= window_s else None
+        return None
 
     async def items(self, conversation_id: str, max_items: int) -> tuple[list[ConversationItem], str]:
         """The newest ``max_items`` items of the conversation, oldest first, and the id read up to."""
         # One entry more than asked for when none is: the newest id is needed either way.
-        raw: Any = await self._redis.xrevrange(self._key, count=max(max_items, 1))
-        last_id = str(raw[0][0]) if raw else "0-0"
+        raw: RawEntries = await read_raw(self._redis, "XREVRANGE", self._key, "+", "-", "COUNT", max(max_items, 1))
+        last_id = raw[0][0].decode() if raw else "0-0"
         items: list[ConversationItem] = []
-        for _entry_id, fields in raw[:max_items]:
-            if fields.get("conversation_id") != conversation_id:
+        for entry_id, fields in raw[:max_items]:
+            if (item := await self._item(entry_id.decode(), fields)) is None:
+                continue
+            if item.conversation_id != conversation_id:
                 break
-            items.append(ConversationItem.from_fields(fields))
+            items.append(item)
         items.reverse()
         return replayable(items), last_id
 
     async def items_after(self, conversation_id: str, after: str) -> tuple[list[ConversationItem], str]:
         """Items appended after entry ``after`` (those a swap of sessions could miss)."""
-        raw: Any = await self._redis.xrange(self._key, min=f"({after}" if after != "0-0" else "-")
-        items = [ConversationItem.from_fields(f) for _id, f in raw if f.get("conversation_id") == conversation_id]
-        return items, str(raw[-1][0]) if raw else after
+        raw: RawEntries = await read_raw(self._redis, "XRANGE", self._key, f"({after}" if after != "0-0" else "-", "+")
+        items = []
+        for entry_id, fields in raw:
+            if decode_lossy(fields).get("conversation_id") != conversation_id:
+                continue
+            if (item := await self._item(entry_id.decode(), fields)) is not None:
+                items.append(item)
+        return items, raw[-1][0].decode() if raw else after
+
+    async def _item(self, entry_id: str, raw: dict[bytes, bytes]) -> ConversationItem | None:
+        try:
+            item = ConversationItem.from_fields(decode_fields(raw))
+            if item.robot_id != self._keys.robot_id:
+                raise EntryError(f"item of robot {item.robot_id!r} in {self._keys.robot_id!r}'s conversation")
+            if len(item.text) > (limit := Limits().output_chars):
+                item = item.model_copy(update={"text": cut_text(item.text, limit)})
+            return item
+        except (UndecodableEntry, EntryError) as exc:
+            if entry_id not in self._rejected:
+                self._rejected.add(entry_id)
+                await self._dead_letter(entry_id, raw, str(exc))
+            return None
+
+    async def _dead_letter(self, entry_id: str, raw: dict[bytes, bytes], reason: str) -> None:
+        log.error("%s: conversation entry %s left out of the replay: %s", self._keys.robot_id, entry_id, reason)
+        letter = DeadLetter(
+            stream=self._key,
+            entry_id=entry_id,
+            group=Group.SESSION_GATEWAY,
+            consumer=self._consumer,
+            deliveries=1,
+            reason=cut_text(reason, 1000),
+            original=cut_text(json.dumps(decode_lossy(raw), ensure_ascii=False), Limits().dead_letter_chars),
+        )
+        fields: Any = letter.to_fields()
+        try:
+            await self._redis.xadd(self._keys.dead_letters, fields, maxlen=MaxLen.DEAD_LETTERS, approximate=True)
+        except REDIS_DOWN as exc:
+            log.warning("%s: could not dead-letter %s: %s", self._keys.robot_id, entry_id, exc)
 
 
 def replayable(items: list[ConversationItem]) -> list[ConversationItem]:
