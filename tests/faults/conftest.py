@@ -40,8 +40,9 @@ class RigHolder:
             self._rig = None
         if self._rig is None:
             self._built += 1
-            self._rig = Rig(self._root / f"rig{self._built}")
-            await self._rig.__aenter__()
+            rig = Rig(self._root / f"rig{self._built}")
+            await rig.__aenter__()  # stops what it started if it cannot come up
+            self._rig = rig
         return self._rig
 
     async def close(self) -> None:

@@ -111,7 +111,11 @@ class Rig:
         self._watching = asyncio.create_task(self._watcher.run())
         if missing := await self.probe_all("warmup", READY_TIMEOUT_S):
             links = {r: await self.redis.hgetall(RobotKeys.of(r).link_state) for r in missing}
-            raise RuntimeError(f"robots not answering after {READY_TIMEOUT_S} s: {links}; logs in {self.logs}")
+            clients = {r: len(self.sims.sims[r].clients) for r in missing}
+            raise RuntimeError(
+                f"robots not answering after {READY_TIMEOUT_S} s: link states {links}, "
+                f"websocket clients on their simulators {clients}; logs in {self.logs}"
+            )
         await self._monitor_positions()
 
     def _executor(self, index: int) -> ServiceProcess:
