@@ -11,12 +11,13 @@ CHROMIUM := /usr/bin/chromium
 # Chromium (and every server the tests start) can reach nothing but 127.0.0.1 / ::1.
 ISOLATED := unshare -rn sh -c
 
-.PHONY: help env demo test test-browser browser-deps check lint typecheck bench clean
+.PHONY: help env demo test test-browser browser-deps check lint typecheck bench soak clean
 
 help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
 	@echo "make test    run lint, type checks and the test suite (browser tests included)"
 	@echo "make bench   run the pipeline, session-gateway and alert benchmarks"
+	@echo "make soak    run the fault suite for 60 s a scenario, then the soak benchmark"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -57,6 +58,11 @@ bench: env
 	$(RUN) python bench/pipeline_latency.py
 	$(RUN) python bench/gateway_sessions.py
 	$(RUN) python bench/alert_latency.py
+
+# The fault suite (tests/faults) at 60 s of load a scenario instead of a few, then the soak bench.
+soak: env
+	ROBOVOX_FAULT_SECONDS=60 $(RUN) pytest -q -s tests/faults
+	$(RUN) python bench/soak.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .demo
