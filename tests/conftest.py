@@ -36,7 +36,7 @@ KEYS = RobotKeys.of(ROBOT)
 
 ServiceT = TypeVar("ServiceT", bound=RobotService[Any, Any])
 
-FAST = {"block_ms": 100, "claim_idle_ms": 1000, "shutdown_grace_ms": 300}
+FAST: dict[str, Any] = {"block_ms": 100, "claim_idle_ms": 1000, "shutdown_grace_ms": 300}
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ async def monitor(redis_url: str, profiles_dir: Path) -> AsyncIterator[AlertMoni
 async def telemetry_seen(redis: Redis, topic: str, where: str, equals: str, timeout_s: float = 10.0) -> None:
     """Block on the telemetry stream until ``topic`` reports ``where == equals``."""
     last = "$"
-    latest = await redis.hget(KEYS.telemetry_latest, topic)
+    latest: str | None = await redis.hget(KEYS.telemetry_latest, topic)  # type: ignore[assignment]
     if latest is not None and f'"{where}":"{equals}"' in latest.replace(" ", ""):
         return
     async with asyncio.timeout(timeout_s):

@@ -21,6 +21,7 @@ Fields:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any, Final
 
@@ -80,16 +81,27 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(fields, 1, #fiel
 return 1
 """
 
-# KEYS: record, inbox stream. ARGV: ttl, maxlen, outcome, then field/value pairs of the inbox entry.
+# KEYS: record, inbox stream, and the tool-call stream to ack the call's entry on (optional).
+# ARGV: ttl, maxlen, outcome, group, entry id, then field/value pairs of the inbox entry.
 _FINISH = """
+if KEYS[3] then redis.call('XACK', KEYS[3], ARGV[4], ARGV[5]) end
 if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'done', 'outcome', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 local fields = {}
-for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
 return 1
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The consumer-group entry a step acks in the same script or transaction as its write."""
+
+    stream: str
+    group: str
+    entry_id: str
 
 
 class CallRecords:
@@ -113,12 +125,16 @@ class CallRecords:
         args: list[str | int] = [CALL_RECORD_TTL_S, MaxLen.COMMANDS, *pairs, summary]
         return bool(await self._dispatch(keys=[keys.call_record(command.call_id), keys.commands], args=args))
 
-    async def finish(self, keys: RobotKeys, call_id: str, entry: InboxEntry) -> bool:
-        """Append the call's outcome to the inbox unless an outcome was already appended."""
+    async def finish(self, keys: RobotKeys, call_id: str, entry: InboxEntry, ack: Ack | None = None) -> bool:
+        """Append the call's outcome to the inbox unless an outcome was already appended; ack the
+        call's tool-call entry in the same script when ``ack`` is given."""
         pairs = [item for pair in entry.to_fields().items() for item in pair]
         outcome = entry.outcome.value if entry.outcome else ""
-        args: list[str | int] = [CALL_RECORD_TTL_S, MaxLen.INBOX, outcome, *pairs]
-        return bool(await self._finish(keys=[keys.call_record(call_id), keys.inbox], args=args))
+        script_keys = [keys.call_record(call_id), keys.inbox, *([ack.stream] if ack else [])]
+        args: list[str | int] = [
+            CALL_RECORD_TTL_S, MaxLen.INBOX, outcome, ack.group if ack else "", ack.entry_id if ack else "", *pairs,
+        ]  # fmt: skip
+        return bool(await self._finish(keys=script_keys, args=args))
 
     async def claim_execution(self, keys: RobotKeys, call_id: str, now_text: str) -> Claim:
         """The ROS adapter's at-most-once gate: STARTED for the first claimant only, unless abandoned."""
@@ -129,12 +145,14 @@ class CallRecords:
         """True if the adapter had not started the call, which now it never will; False if it had."""
         return bool(await self._abandon(keys=[keys.call_record(call_id)], args=[now_text, CALL_RECORD_TTL_S]))
 
-    async def store_result(self, keys: RobotKeys, result: CommandResult) -> None:
-        """Record the result and append it to the results stream, atomically."""
+    async def store_result(self, keys: RobotKeys, result: CommandResult, ack: Ack | None = None) -> None:
+        """Record the result and append it to the results stream, atomically (with the command's ack)."""
         fields = result.to_fields()
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.call_record(result.call_id), mapping={RESULT_PREFIX + k: v for k, v in fields.items()})
             pipe.xadd(keys.command_results, fields, maxlen=MaxLen.COMMAND_RESULTS, approximate=True)  # type: ignore[arg-type]
+            if ack is not None:
+                pipe.xack(ack.stream, ack.group, ack.entry_id)
             await pipe.execute()
 
 

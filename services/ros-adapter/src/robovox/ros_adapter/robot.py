@@ -16,8 +16,8 @@ from robovox.ros_adapter.link import LinkStatus, RosbridgeLink
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.aio import supervise
-from robovox.shared.call_record import CallRecords, Claim, result_from_record
-from robovox.shared.consumer import PermanentError, StreamConsumer
+from robovox.shared.call_record import Ack, CallRecords, Claim, result_from_record
+from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, format_time, utc_now
 from robovox.shared.messages import CommandResult, CommandStatus, RosCommand
 from robovox.shared.profile import RobotProfile
@@ -86,7 +86,7 @@ class RobotRuntime:
 
         return record
 
-    async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> None:
+    async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
         try:
             command = RosCommand.from_fields(fields)
         except EntryError as exc:
@@ -96,7 +96,7 @@ class RobotRuntime:
         claim = await self._records.claim_execution(self._keys, command.call_id, format_time(utc_now()))
         if claim is Claim.ABANDONED:
             log.info("robot %s: %s was given up on before it started; not run", command.robot_id, command.call_id)
-            return
+            return None
         if claim is Claim.STARTED:
             result = await run_command(self.link, command)
         else:
@@ -104,7 +104,7 @@ class RobotRuntime:
             # never run it again. Report what is known.
             known = result_from_record(await self._records.read(self._keys, command.call_id))
             if known is not None:
-                return
+                return None
             result = CommandResult(
                 call_id=command.call_id,
                 robot_id=command.robot_id,
@@ -121,7 +121,8 @@ class RobotRuntime:
             result.status.value,
             result.message,
         )
-        await self._records.store_result(self._keys, result)
+        await self._records.store_result(self._keys, result, Ack(stream, Group.ROS_ADAPTER, entry_id))
+        return ACKED
 
     def _on_link_status(self, status: LinkStatus) -> None:
         self._link_since = utc_now()

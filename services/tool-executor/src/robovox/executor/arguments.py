@@ -132,8 +132,11 @@ def _over_limits(tool: Tool, text: str, limits: Limits) -> Rejection | None:
     return None
 
 
-def parse_arguments(tool: Tool, raw: str, limits: Limits) -> dict[str, Any] | Rejection:
-    """The arguments as a dict, or the Rejection that says what is wrong with them."""
+def parse_arguments(
+    tool: Tool, raw: str, limits: Limits, validator: Draft202012Validator | None = None
+) -> dict[str, Any] | Rejection:
+    """The arguments as a dict, or the Rejection that says what is wrong with them. ``validator``:
+    the tool's schema compiled once (it is compiled here when not given)."""
     text = raw.strip() or "{}"
     if (rejection := _over_limits(tool, text, limits)) is not None:
         return rejection
@@ -159,7 +162,7 @@ def parse_arguments(tool: Tool, raw: str, limits: Limits) -> dict[str, Any] | Re
             f'Argument "{path}" of {tool.name} is {length} characters long; RoboVox takes at most '
             f"{limits.argument_chars}. Nothing was sent to the robot. Call it again with a shorter value.",
         )
-    validator = Draft202012Validator(tool.parameters)
+    validator = validator or Draft202012Validator(tool.parameters)
     errors = sorted(
         validator.iter_errors(arguments),
         key=lambda e: (len(e.absolute_path), _PRIORITY.get(str(e.validator), len(_PRIORITY))),

@@ -30,8 +30,8 @@ def check_deadline(call: ToolCall) -> Rejection | None:
     )
 
 
-async def check_link(redis: Redis, keys: RobotKeys, profile: RobotProfile, tool: Tool) -> Rejection | None:
-    state = await redis.hget(keys.link_state, "state")
+def check_link(state: str | None, profile: RobotProfile, tool: Tool) -> Rejection | None:
+    """``state``: the ``state`` field of the robot's link hash, as the ROS adapter last wrote it (None: gone)."""
     if state == LinkState.UP.value:
         return None
     why = "its ROS bridge is not answering" if state else "no ROS adapter is connected to it"

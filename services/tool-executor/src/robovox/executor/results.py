@@ -40,18 +40,32 @@ class ResultWaiter:
         self._waiting: dict[str, asyncio.Future[CommandResult]] = {}
         self.listening = asyncio.Event()
 
-    async def wait(self, call_id: str, timeout_s: float) -> CommandResult | None:
-        """The call's result, or None if none came within ``timeout_s``."""
+    async def expect(self, call_id: str) -> None:
+        """Be ready for ``call_id``'s result before its command is dispatched: then no result can
+        come before the waiter, and ``wait(..., expected=True)`` needs no look at the call record."""
+        await self.listening.wait()
+        self._future(call_id)
+
+    def forget(self, call_id: str) -> None:
+        self._waiting.pop(call_id, None)
+
+    def _future(self, call_id: str) -> asyncio.Future[CommandResult]:
         future = self._waiting.get(call_id)
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self._waiting[call_id] = future
+        return future
+
+    async def wait(self, call_id: str, timeout_s: float, *, expected: bool = False) -> CommandResult | None:
+        """The call's result, or None if none came within ``timeout_s``."""
+        future = self._future(call_id)
         try:
-            await self.listening.wait()
-            # Registered before this read, so a result cannot slip between the two.
-            stored = result_from_record(await self._records.read(self._keys, call_id))
-            if stored is not None:
-                return stored
+            if not expected:
+                await self.listening.wait()
+                # Registered before this read, so a result cannot slip between the two.
+                stored = result_from_record(await self._records.read(self._keys, call_id))
+                if stored is not None:
+                    return stored
             return await asyncio.wait_for(asyncio.shield(future), max(timeout_s, 0.0))
         except TimeoutError:
             return None

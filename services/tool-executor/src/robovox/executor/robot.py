@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from jsonschema import Draft202012Validator
 from pydantic import TypeAdapter, ValidationError
 from redis.asyncio import Redis
 
@@ -30,11 +31,11 @@ from robovox.executor.results import ResultWaiter
 from robovox.executor.settings import ExecutorSettings
 from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.aio import supervise
-from robovox.shared.call_record import STATE, CallRecords, CallState, result_from_record
-from robovox.shared.consumer import PermanentError, StreamConsumer
+from robovox.shared.call_record import STATE, Ack, CallRecords, CallState, result_from_record
+from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, format_time, utc_now
 from robovox.shared.limits import cut_text
-from robovox.shared.messages import CallId, InboxEntry, ToolCall
+from robovox.shared.messages import LINK_STATE_FIELD, CallId, InboxEntry, ToolCall
 from robovox.shared.profile import RobotProfile, Tool
 from robovox.shared.streams import Group, RobotKeys
 
@@ -61,6 +62,7 @@ class RobotCalls:
         self._keys = RobotKeys.of(profile.robot_id)
         self._records = CallRecords(redis)
         self._limits = settings.limits
+        self._validators: dict[str, tuple[object, Draft202012Validator]] = {}
         self.results = ResultWaiter(
             redis,
             self._keys,
@@ -92,31 +94,36 @@ class RobotCalls:
             self.consumer.stop()
             await asyncio.wait([consumer, listener], timeout=self._settings.shutdown_grace_ms / 1000 + 2)
 
-    async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> None:
+    async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
         try:
             call = ToolCall.from_fields(fields)
         except EntryError as exc:
             raise PermanentError(str(exc)) from None
         if call.robot_id != self.profile.robot_id:
             raise PermanentError(f"call for robot {call.robot_id!r} on {self.profile.robot_id!r}'s stream")
-        state = (await self._records.read(self._keys, call.call_id)).get(STATE)
+        async with self._redis.pipeline(transaction=False) as pipe:  # one round trip for what every call reads
+            pipe.hget(self._keys.call_record(call.call_id), STATE)
+            pipe.hget(self._keys.link_state, LINK_STATE_FIELD)
+            state, link_state = await pipe.execute()
         if state == CallState.DONE:
-            return
+            return None
         tool = self.profile.tool(call.name)
         if state == CallState.DISPATCHED:
             log.info("%s: %s was dispatched before; waiting for its result", call.robot_id, call.call_id)
             entry = await self._await_result(call, tool)
         else:
-            entry = await self._decide_and_run(call, tool)
-        await self._finish(entry)
+            entry = await self._decide_and_run(call, tool, link_state)
+        await self._finish(entry, Ack(stream, Group.TOOL_EXECUTOR, entry_id))
+        return ACKED
 
-    async def _finish(self, entry: InboxEntry) -> None:
-        """Append the answer (its text cut to what the model is given) unless the call was answered before."""
+    async def _finish(self, entry: InboxEntry, ack: Ack | None = None) -> None:
+        """Append the answer (its text cut to what the model is given) unless the call was answered
+        before, and ack the call's entry in the same script."""
         text = cut_text(entry.text, self._limits.output_chars)
         if text != entry.text:
             entry = entry.model_copy(update={"text": text})
         assert entry.call_id is not None, "every answer is a function_call_output"
-        if await self._records.finish(self._keys, entry.call_id, entry):
+        if await self._records.finish(self._keys, entry.call_id, entry, ack):
             log.info(
                 "%s: %s %s -> %s%s",
                 entry.robot_id,
@@ -126,7 +133,7 @@ class RobotCalls:
                 f" ({entry.reason})" if entry.reason else "",
             )
 
-    async def _decide_and_run(self, call: ToolCall, tool: Tool | None) -> InboxEntry:
+    async def _decide_and_run(self, call: ToolCall, tool: Tool | None, link_state: str | None) -> InboxEntry:
         if tool is None:
             names = ", ".join(t.name for t in self.profile.tools)
             return outcome.rejected(
@@ -137,12 +144,12 @@ class RobotCalls:
                     "Tell the user what you can do instead.",
                 ),
             )
-        arguments = parse_arguments(tool, call.arguments, self._limits)
+        arguments = parse_arguments(tool, call.arguments, self._limits, self._validator(tool))
         if isinstance(arguments, Rejection):
             return outcome.rejected(call, arguments)
         rejection = (
             check_deadline(call)
-            or await check_link(self._redis, self._keys, self.profile, tool)
+            or check_link(link_state, self.profile, tool)
             or await check_preconditions(self._redis, self._keys, tool)
         )
         if rejection is None and tool.is_query:
@@ -153,13 +160,27 @@ class RobotCalls:
         )
         if rejection is not None:
             return outcome.rejected(call, rejection)
-        await self._records.dispatch(self._keys, build_command(call, tool, arguments))
-        return await self._await_result(call, tool)
+        await self.results.expect(call.call_id)
+        try:
+            first = await self._records.dispatch(self._keys, build_command(call, tool, arguments))
+        except BaseException:
+            self.results.forget(call.call_id)
+            raise
+        # Dispatched now: its result cannot have come yet. Dispatched before (another delivery): look.
+        return await self._await_result(call, tool, expected=first)
 
-    async def _await_result(self, call: ToolCall, tool: Tool | None) -> InboxEntry:
+    def _validator(self, tool: Tool) -> Draft202012Validator:
+        """The tool's schema, compiled once (again if the profile's tool changed)."""
+        cached = self._validators.get(tool.name)
+        if cached is None or cached[0] is not tool.parameters:
+            cached = (tool.parameters, Draft202012Validator(tool.parameters))
+            self._validators[tool.name] = cached
+        return cached[1]
+
+    async def _await_result(self, call: ToolCall, tool: Tool | None, *, expected: bool = False) -> InboxEntry:
         """The result; or, if the adapter has not started the command shortly after its deadline, "not run"."""
         start_by = call.deadline + timedelta(seconds=self._settings.start_grace_s)
-        result = await self.results.wait(call.call_id, _seconds_until(start_by))
+        result = await self.results.wait(call.call_id, _seconds_until(start_by), expected=expected)
         if result is None:
             if await self._records.abandon(self._keys, call.call_id, format_time(utc_now())):
                 return outcome.not_started(call)

@@ -1,7 +1,9 @@
 """The one consumer-group loop every RoboVox service uses (see ``loop``)."""
 
 from robovox.shared.consumer.config import (
+    ACKED,
     REDIS_DOWN,
+    Acked,
     ConsumerConfig,
     DeadLetterHook,
     Fields,
@@ -12,7 +14,9 @@ from robovox.shared.consumer.loop import StreamConsumer
 from robovox.shared.consumer.raw import UndecodableEntry, decode_fields, decode_lossy, raw_size
 
 __all__ = [
+    "ACKED",
     "REDIS_DOWN",
+    "Acked",
     "ConsumerConfig",
     "DeadLetterHook",
     "Fields",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Final
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -11,8 +12,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from robovox.shared.limits import Limits
 
 Fields = dict[str, str]
-Handler = Callable[[str, str, Fields], Awaitable[None]]
-"""``handler(stream, entry_id, fields)``; return to ack, raise to retry later."""
+
+
+class Acked:
+    """What a handler returns when it acked the entry itself, in the same script or transaction
+    as its outcome (one round trip less, and the outcome and the ack land together)."""
+
+
+ACKED: Final = Acked()
+Handler = Callable[[str, str, Fields], Awaitable[Acked | None]]
+"""``handler(stream, entry_id, fields)``; return to ack (or ``ACKED`` if it did), raise to retry later."""
 DeadLetterHook = Callable[[str, Fields, str], Awaitable[None]]
 """``hook(stream, fields, reason)``, awaited before an entry is dead-lettered. ``fields`` may hold
 ``\\xNN`` escapes where the entry was not UTF-8."""

@@ -44,7 +44,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from robovox.shared.consumer.config import REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
+from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
 from robovox.shared.consumer.raw import UndecodableEntry, decode_fields, decode_lossy, raw_size, text
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter
@@ -291,11 +291,12 @@ class StreamConsumer:
             await self._dead_letter(stream, entry_id, raw, deliveries, reason)
             return
         try:
-            await self._handler(stream, entry_id, fields)
+            done = await self._handler(stream, entry_id, fields)
         except PermanentError as exc:
             await self._dead_letter(stream, entry_id, raw, deliveries, str(exc))
             return
-        await self._redis.xack(stream, self._cfg.group, entry_id)
+        if done is not ACKED:
+            await self._redis.xack(stream, self._cfg.group, entry_id)
 
     async def _dead_letter(self, stream: str, entry_id: str, raw: RawFields, deliveries: int, reason: str) -> None:
         reason = cut_text(reason, REASON_CHARS)
