@@ -37,6 +37,7 @@ LOG_PATTERNS: Final = (
     "from an idle consumer",
 )
 READY_TIMEOUT_S: Final = 90.0
+STUCK_LINK_TIMEOUT_S: Final = 30.0
 SETTLE_TIMEOUT_S: Final = 60.0
 
 
@@ -109,7 +110,17 @@ class Rig:
         )
         self._watcher = InboxWatcher(self._redis, self.robots)
         self._watching = asyncio.create_task(self._watcher.run())
-        if missing := await self.probe_all("warmup", READY_TIMEOUT_S):
+        missing = await self.probe_all("warmup", STUCK_LINK_TIMEOUT_S)
+        if missing and await self._links_stuck(missing):
+            # Seen in about one rig start in ten, before and after issue 12's changes: a roslibpy link
+            # stays "connecting" for good although the simulator accepted its websocket (left for the
+            # real-bridge work, issue 14). A new adapter process connects; say so, do not hide it.
+            print(f"\nrig: links of {missing} stuck connecting; restarting the ROS adapter", flush=True)
+            assert self.adapter is not None
+            self.adapter.kill()
+            self.adapter.start()
+            missing = await self.probe_all("warmup-again", READY_TIMEOUT_S)
+        if missing:
             links = {r: await self.redis.hgetall(RobotKeys.of(r).link_state) for r in missing}
             clients = {r: len(self.sims.sims[r].clients) for r in missing}
             raise RuntimeError(
@@ -117,6 +128,14 @@ class Rig:
                 f"websocket clients on their simulators {clients}; logs in {self.logs}"
             )
         await self._monitor_positions()
+
+    async def _links_stuck(self, robots: list[str]) -> bool:
+        """Links that never came up (no connect counted) while their simulators hold a websocket."""
+        for robot in robots:
+            link: dict[str, str] = await self.redis.hgetall(RobotKeys.of(robot).link_state)  # type: ignore[assignment]
+            if link.get("connects", "0") == "0" and self.sims.sims[robot].clients:
+                return True
+        return False
 
     def _executor(self, index: int) -> ServiceProcess:
         return ServiceProcess("robovox.executor", f"tool-executor-{chr(ord('a') + index)}", self._env, self.logs)
