@@ -50,6 +50,8 @@ class RigConfig:
     block_ms: int = 500
     claim_idle_ms: int = 2000
     """Short, so the work of a killed consumer is claimed by a live one within seconds."""
+    nice: int = 0
+    """Priority of Redis and the services (the soak bench raises it, as an edge box should)."""
 
 
 class Rig:
@@ -92,6 +94,7 @@ class Rig:
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
+        self.redis_server.nice = self.config.nice
         await self.redis_server.start()
         self.fleet = await Fleet.start(self.config.robots, self.root / "profiles", self.config.battery_rate_hz)
         cfg = self.config
@@ -103,6 +106,7 @@ class Rig:
         self.adapter = ServiceProcess("robovox.ros_adapter", "ros-adapter-a", env, self.logs)
         self.monitor = ServiceProcess("robovox.alert_monitor", "alert-monitor-a", env, self.logs)
         for service in self.services:
+            service.nice = cfg.nice
             service.start()
         # Short socket timeouts: the gateway's side must notice a killed Redis at once.
         self._redis = Redis.from_url(
@@ -138,7 +142,9 @@ class Rig:
         return False
 
     def _executor(self, index: int) -> ServiceProcess:
-        return ServiceProcess("robovox.executor", f"tool-executor-{chr(ord('a') + index)}", self._env, self.logs)
+        executor = ServiceProcess("robovox.executor", f"tool-executor-{chr(ord('a') + index)}", self._env, self.logs)
+        executor.nice = self.config.nice
+        return executor
 
     async def add_executor(self) -> ServiceProcess:
         """Start one more executor; return once it reads every robot's calls (it is a consumer in
