@@ -13,7 +13,6 @@ missed, one that was down long starts from the newest sample.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from redis.exceptions import RedisError
 from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, UnreadableSample
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
-from robovox.shared.consumer import UndecodableEntry, decode_fields, decode_lossy
+from robovox.shared.consumer import UndecodableEntry, dead_letter, decode_fields
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter, InboxEntry
 from robovox.shared.profile import RobotProfile
@@ -129,16 +128,14 @@ class RobotMonitor:
         reason = str(error) if known else f"evaluation failed: {type(error).__name__}: {error}"
         log.error("%s: telemetry entry %s dead-lettered: %s", self.robot_id, entry_id, cut_text(reason, 300))
         self._dead_letters.append(
-            DeadLetter(
-                stream=self._keys.telemetry,
-                entry_id=entry_id,
+            dead_letter(
+                self._keys.telemetry,
+                entry_id,
+                raw,
+                reason,
                 group=GROUP,
                 consumer=self._settings.consumer(GROUP),
-                deliveries=1,
-                reason=cut_text(reason, 1000),
-                original=cut_text(
-                    json.dumps(decode_lossy(raw), ensure_ascii=False), self._settings.max_dead_letter_chars
-                ),
+                original_chars=self._settings.max_dead_letter_chars,
             )
         )
 

@@ -7,17 +7,15 @@ process), so junk on the stream never keeps a robot's session from opening."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
 from redis.asyncio import Redis
 
-from robovox.shared.consumer import REDIS_DOWN, UndecodableEntry, decode_fields, decode_lossy
+from robovox.shared.consumer import UndecodableEntry, add_dead_letter, dead_letter, decode_fields, decode_lossy
 from robovox.shared.entry import EntryError
 from robovox.shared.limits import Limits, cut_text
-from robovox.shared.messages import DeadLetter
 from robovox.shared.redis_client import read_raw
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import Group, MaxLen, RobotKeys
@@ -95,21 +93,11 @@ class ConversationLog:
             return None
 
     async def _dead_letter(self, entry_id: str, raw: dict[bytes, bytes], reason: str) -> None:
-        log.error("%s: conversation entry %s left out of the replay: %s", self._keys.robot_id, entry_id, reason)
-        letter = DeadLetter(
-            stream=self._key,
-            entry_id=entry_id,
-            group=Group.SESSION_GATEWAY,
-            consumer=self._consumer,
-            deliveries=1,
-            reason=cut_text(reason, 1000),
-            original=cut_text(json.dumps(decode_lossy(raw), ensure_ascii=False), Limits().dead_letter_chars),
-        )
-        fields: Any = letter.to_fields()
-        try:
-            await self._redis.xadd(self._keys.dead_letters, fields, maxlen=MaxLen.DEAD_LETTERS, approximate=True)
-        except REDIS_DOWN as exc:
-            log.warning("%s: could not dead-letter %s: %s", self._keys.robot_id, entry_id, exc)
+        letter = dead_letter(
+            self._key, entry_id, raw, f"left out of the replay: {reason}", group=Group.SESSION_GATEWAY,
+            consumer=self._consumer, original_chars=Limits().dead_letter_chars,
+        )  # fmt: skip
+        await add_dead_letter(self._redis, self._keys.dead_letters, letter)
 
 
 def replayable(items: list[ConversationItem]) -> list[ConversationItem]:

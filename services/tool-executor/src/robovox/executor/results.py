@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
 from redis.asyncio import Redis
 
 from robovox.shared.call_record import CallRecords, result_from_record
-from robovox.shared.consumer import REDIS_DOWN, UndecodableEntry, decode_fields, decode_lossy, raw_size
+from robovox.shared.consumer import UndecodableEntry, add_dead_letter, dead_letter, decode_fields, raw_size
 from robovox.shared.entry import EntryError
-from robovox.shared.limits import Limits, cut_text
-from robovox.shared.messages import CommandResult, DeadLetter
+from robovox.shared.limits import Limits
+from robovox.shared.messages import CommandResult
 from robovox.shared.redis_client import dedicated_reader
-from robovox.shared.streams import Group, MaxLen, RobotKeys
+from robovox.shared.streams import Group, RobotKeys
 
 log = logging.getLogger(__name__)
 
@@ -122,18 +121,8 @@ class ResultWaiter:
             future.set_result(result)
 
     async def _dead_letter(self, entry_id: str, raw: dict[bytes, bytes], reason: str) -> None:
-        log.error("results of %s: entry %s dead-lettered: %s", self._keys.robot_id, entry_id, cut_text(reason, 300))
-        letter = DeadLetter(
-            stream=self._keys.command_results,
-            entry_id=entry_id,
-            group=Group.TOOL_EXECUTOR,
-            consumer=self._consumer,
-            deliveries=1,
-            reason=cut_text(reason, 1000),
-            original=cut_text(json.dumps(decode_lossy(raw), ensure_ascii=False), self._limits.dead_letter_chars),
-        )
-        try:
-            fields: Any = letter.to_fields()
-            await self._redis.xadd(self._keys.dead_letters, fields, maxlen=MaxLen.DEAD_LETTERS, approximate=True)
-        except REDIS_DOWN as exc:
-            log.warning("results of %s: could not dead-letter %s: %s", self._keys.robot_id, entry_id, exc)
+        letter = dead_letter(
+            self._keys.command_results, entry_id, raw, reason, group=Group.TOOL_EXECUTOR, consumer=self._consumer,
+            original_chars=self._limits.dead_letter_chars,
+        )  # fmt: skip
+        await add_dead_letter(self._redis, self._keys.dead_letters, letter)

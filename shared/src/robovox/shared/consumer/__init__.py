@@ -11,7 +11,14 @@ from robovox.shared.consumer.config import (
     PermanentError,
 )
 from robovox.shared.consumer.loop import StreamConsumer
-from robovox.shared.consumer.raw import UndecodableEntry, decode_fields, decode_lossy, raw_size
+from robovox.shared.consumer.raw import (
+    UndecodableEntry,
+    add_dead_letter,
+    dead_letter,
+    decode_fields,
+    decode_lossy,
+    raw_size,
+)
 
 __all__ = [
     "ACKED",
@@ -24,6 +31,8 @@ __all__ = [
     "PermanentError",
     "StreamConsumer",
     "UndecodableEntry",
+    "add_dead_letter",
+    "dead_letter",
     "decode_fields",
     "decode_lossy",
     "raw_size",

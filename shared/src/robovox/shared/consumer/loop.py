@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
@@ -45,9 +44,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
-from robovox.shared.consumer.raw import UndecodableEntry, decode_fields, decode_lossy, raw_size, text
-from robovox.shared.limits import cut_text
-from robovox.shared.messages import DeadLetter
+from robovox.shared.consumer.raw import UndecodableEntry, dead_letter, decode_fields, decode_lossy, raw_size, text
 from robovox.shared.redis_client import dedicated_reader
 from robovox.shared.streams import MaxLen
 
@@ -56,7 +53,6 @@ log = logging.getLogger(__name__)
 RawFields = Mapping[bytes, bytes]
 RETRY_INITIAL_S: Final = 0.05
 RETRY_MAX_S: Final = 2.0
-REASON_CHARS: Final = 1000
 
 
 def _entries(reply: Any) -> list[tuple[str, list[tuple[Any, RawFields | None]]]]:
@@ -299,20 +295,13 @@ class StreamConsumer:
             await self._redis.xack(stream, self._cfg.group, entry_id)
 
     async def _dead_letter(self, stream: str, entry_id: str, raw: RawFields, deliveries: int, reason: str) -> None:
-        reason = cut_text(reason, REASON_CHARS)
-        log.error("%s: dead-lettering %s %s: %s", self._cfg.group, stream, entry_id, reason)
-        readable = decode_lossy(raw)
+        letter = dead_letter(
+            stream, entry_id, raw, reason, group=self._cfg.group, consumer=self._cfg.consumer,
+            original_chars=self._cfg.dead_letter_chars, deliveries=deliveries,
+        )  # fmt: skip
+        log.error("%s: dead-lettering %s %s: %s", self._cfg.group, stream, entry_id, letter.reason)
         if self._on_dead_letter is not None:
-            await self._on_dead_letter(stream, readable, reason)
-        letter = DeadLetter(
-            stream=stream,
-            entry_id=entry_id,
-            group=self._cfg.group,
-            consumer=self._cfg.consumer,
-            deliveries=deliveries,
-            reason=reason,
-            original=cut_text(json.dumps(readable, ensure_ascii=False), self._cfg.dead_letter_chars),
-        )
+            await self._on_dead_letter(stream, decode_lossy(raw), letter.reason)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.xadd(self._dead_letter_stream, letter.to_fields(), maxlen=MaxLen.DEAD_LETTERS, approximate=True)  # type: ignore[arg-type]
             pipe.xack(stream, self._cfg.group, entry_id)

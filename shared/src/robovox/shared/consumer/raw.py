@@ -7,9 +7,21 @@ decoded here, and one that cannot be is dead-lettered with its bytes escaped.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Mapping
+from typing import Any, Final
 
-from robovox.shared.consumer.config import Fields
+from redis.asyncio import Redis
+
+from robovox.shared.consumer.config import REDIS_DOWN, Fields
+from robovox.shared.limits import cut_text
+from robovox.shared.messages import DeadLetter
+from robovox.shared.streams import MaxLen
+
+log = logging.getLogger(__name__)
+
+REASON_CHARS: Final = 1000
 
 
 class UndecodableEntry(ValueError):
@@ -49,3 +61,37 @@ def decode_lossy(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> Fields:
 
 def raw_size(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> int:
     return sum(len(k) + len(v) for k, v in raw.items())
+
+
+def dead_letter(
+    stream: str,
+    entry_id: str,
+    raw: Mapping[bytes, bytes] | Mapping[str, str],
+    reason: str,
+    *,
+    group: str,
+    consumer: str,
+    original_chars: int,
+    deliveries: int = 1,
+) -> DeadLetter:
+    """The dead letter for an entry given up on: its bytes kept readable and both texts cut."""
+    return DeadLetter(
+        stream=stream,
+        entry_id=entry_id,
+        group=group,
+        consumer=consumer,
+        deliveries=deliveries,
+        reason=cut_text(reason, REASON_CHARS),
+        original=cut_text(json.dumps(decode_lossy(raw), ensure_ascii=False), original_chars),
+    )
+
+
+async def add_dead_letter(redis: Redis, key: str, letter: DeadLetter) -> None:
+    """Append ``letter`` to the dead-letter stream ``key``, for readers without a group to ack in
+    the same step; a Redis outage is logged, the letter dropped (the entry stays in its stream)."""
+    log.error("%s: %s %s dead-lettered: %s", letter.group, letter.stream, letter.entry_id, letter.reason)
+    fields: Any = letter.to_fields()
+    try:
+        await redis.xadd(key, fields, maxlen=MaxLen.DEAD_LETTERS, approximate=True)
+    except REDIS_DOWN as exc:
+        log.warning("%s: could not dead-letter %s %s: %s", letter.group, letter.stream, letter.entry_id, exc)
