@@ -80,8 +80,14 @@ class RosbridgeLink:
         is_secure: bool = False,
         ping_interval_s: float = 1.0,
         ping_timeout_s: float = 2.0,
+        connect_timeout_s: float = 10.0,
     ) -> None:
         self.robot_id = robot_id
+        self._address = (host, port, is_secure)
+        self._connect_timeout_s = connect_timeout_s
+        self._generation = 0
+        """Which roslibpy connection is ours; events of a retired one are ignored."""
+        self._subscriptions: list[tuple[str, str, int, Callable[[dict[str, Any]], None]]] = []
         self._ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
         self._factory: Any = self._ros.factory
         self._ping_interval_s = ping_interval_s
@@ -97,6 +103,7 @@ class RosbridgeLink:
         """Topics advertised on the current connection (touched on roslibpy's thread only)."""
         self._topics: list[Any] = []
         self._listeners: list[Callable[[LinkStatus], None]] = []
+        self._status_since = 0.0
         self.connects = 0
 
     # -- lifecycle ------------------------------------------------------
@@ -104,10 +111,35 @@ class RosbridgeLink:
     def start(self) -> None:
         """Begin connecting (and reconnecting, with backoff) in the background."""
         self._loop = asyncio.get_running_loop()
-        self._factory.on("ready", self._on_ready_thread)
-        self._factory.on("close", self._on_close_thread)
-        self._ros.connect()
+        self._status_since = time.monotonic()
+        self._connect(self._ros)
         self._watchdog = asyncio.create_task(self._watch_liveness(), name=f"{self.robot_id}-liveness")
+
+    def _connect(self, ros: Any) -> None:
+        """Make ``ros`` our connection: its events, the telemetry subscriptions, and connect."""
+        self._generation += 1
+        generation = self._generation
+        self._ros, self._factory = ros, ros.factory
+        ros.factory.on("ready", lambda proto: self._on_ready_thread(generation, proto))
+        ros.factory.on("close", lambda proto: self._on_close_thread(generation, proto))
+        self._topics = []
+        for topic, ros_type, throttle_ms, callback in self._subscriptions:
+            self._open_subscription(topic, ros_type, throttle_ms, callback)
+        ros.connect()
+
+    def _replace_connection(self) -> None:
+        """A connection attempt that never finished (seen: a websocket the bridge accepted, and no
+        handshake, no error, no retry, for good) is retired and a fresh one started."""
+        host, port, is_secure = self._address
+        retired = self._factory
+
+        def retire() -> None:
+            retired._stop = True  # no further reconnect attempts of the old one
+            if retired._proto is not None:
+                retired._proto.dropConnection(abort=True)
+
+        self._ros_loop.call_soon_threadsafe(retire)
+        self._connect(roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio"))
 
     async def close(self) -> None:
         self._set_status(LinkStatus.CLOSED)
@@ -155,6 +187,13 @@ class RosbridgeLink:
         self, topic: str, ros_type: str, throttle_ms: int, callback: Callable[[dict[str, Any]], None]
     ) -> None:
         """``callback(msg)`` runs in our event loop for every message; restored after reconnects."""
+        self._subscriptions.append((topic, ros_type, throttle_ms, callback))
+        if self._loop is not None:  # started: on the live connection now (before: when it starts)
+            self._open_subscription(topic, ros_type, throttle_ms, callback)
+
+    def _open_subscription(
+        self, topic: str, ros_type: str, throttle_ms: int, callback: Callable[[dict[str, Any]], None]
+    ) -> None:
         subscription = roslibpy.Topic(self._ros, topic, ros_type, throttle_rate=throttle_ms, reconnect_on_close=True)
 
         def on_message(msg: dict[str, Any]) -> None:
@@ -258,6 +297,15 @@ class RosbridgeLink:
         while self._status is not LinkStatus.CLOSED:
             await asyncio.sleep(self._ping_interval_s)
             if self._status is not LinkStatus.UP:
+                if time.monotonic() - self._status_since > self._connect_timeout_s:
+                    log.warning(
+                        "robot %s: rosbridge link %s for %g s; starting a new connection",
+                        self.robot_id,
+                        self._status.value,
+                        self._connect_timeout_s,
+                    )
+                    self._status_since = time.monotonic()
+                    self._replace_connection()
                 continue
             token = f"robovox-{next(_ids)}".encode()
             pong: asyncio.Future[None] = self._loop.create_future()
@@ -343,10 +391,15 @@ class RosbridgeLink:
             if not future.done():
                 future.set_exception(error)
 
-    def _on_ready_thread(self, proto: Any) -> None:
+    def _on_ready_thread(self, generation: int, proto: Any) -> None:
+        if generation != self._generation:
+            proto.send_close()  # a retired attempt that finished after all: not ours any more
+            return
         self._loop_call(self._set_status, LinkStatus.UP)
 
-    def _on_close_thread(self, proto: Any) -> None:
+    def _on_close_thread(self, generation: int, proto: Any) -> None:
+        if generation != self._generation:
+            return
         self._advertised.clear()
         self._loop_call(self._link_dropped)
 
@@ -362,6 +415,7 @@ class RosbridgeLink:
             self.connects += 1
         log.info("robot %s: rosbridge link %s", self.robot_id, status.value)
         self._status = status
+        self._status_since = time.monotonic()
         for listener in self._listeners:
             listener(status)
         waiters, self._status_waiters = self._status_waiters, []

@@ -43,6 +43,7 @@ class RobotRuntime:
             is_secure=profile.rosbridge_url.startswith("wss"),
             ping_interval_s=settings.link_ping_interval_s,
             ping_timeout_s=settings.link_ping_timeout_s,
+            connect_timeout_s=settings.link_connect_timeout_s,
         )
         self.telemetry = TelemetryRecorder(redis, profile.robot_id, settings.telemetry_maxlen)
         self.consumer = StreamConsumer(

@@ -15,6 +15,11 @@ class AdapterSettings(ServiceSettings):
     link_heartbeat_s: float = Field(
         default=1.0, gt=0, description="How often the adapter refreshes each robot's link state in Redis."
     )
+    link_connect_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="A rosbridge link not up this long is given a fresh connection (an attempt can hang for good).",
+    )
     link_ping_interval_s: float = Field(
         default=1.0, gt=0, description="Websocket ping interval on each rosbridge link."
     )
