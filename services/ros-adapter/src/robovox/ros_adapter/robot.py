@@ -17,7 +17,7 @@ from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.aio import supervise
 from robovox.shared.call_record import Ack, CallRecords, Claim, result_from_record
-from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer
+from robovox.shared.consumer import ACKED, REDIS_DOWN, Acked, PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, format_time, utc_now
 from robovox.shared.messages import CommandResult, CommandStatus, RosCommand
 from robovox.shared.profile import RobotProfile
@@ -26,6 +26,8 @@ from robovox.shared.streams import Group, RobotKeys
 log = logging.getLogger(__name__)
 
 SERVICE = "ros-adapter"
+STORE_RETRY_INITIAL_S = 0.05
+STORE_RETRY_MAX_S = 2.0
 
 
 class RobotRuntime:
@@ -122,8 +124,21 @@ class RobotRuntime:
             result.status.value,
             result.message,
         )
-        await self._records.store_result(self._keys, result, Ack(stream, Group.ROS_ADAPTER, entry_id))
+        await self._store(result, Ack(stream, Group.ROS_ADAPTER, entry_id))
         return ACKED
+
+    async def _store(self, result: CommandResult, ack: Ack) -> None:
+        """Store the result, retrying through a Redis outage: handling the entry again would find the
+        command claimed and no result, and report a command the robot did answer as interrupted."""
+        delay = STORE_RETRY_INITIAL_S
+        while True:
+            try:
+                await self._records.store_result(self._keys, result, ack)
+                return
+            except REDIS_DOWN as exc:
+                log.warning("robot %s: result of %s not stored yet (%s)", self.profile.robot_id, result.call_id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_MAX_S)
 
     def _on_link_status(self, status: LinkStatus) -> None:
         self._link_since = utc_now()
