@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, UnreadableSample
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
-from robovox.shared.consumer import UndecodableEntry, dead_letter, decode_fields
+from robovox.shared.consumer import UnreadableEntry, dead_letter, decode_fields
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter, InboxEntry
 from robovox.shared.profile import RobotProfile
@@ -124,7 +124,7 @@ class RobotMonitor:
             self.position = entries[-1][0].decode()
 
     def _reject(self, entry_id: str, raw: dict[bytes, bytes], error: Exception) -> None:
-        known = isinstance(error, UndecodableEntry | UnreadableSample)
+        known = isinstance(error, UnreadableEntry | UnreadableSample)
         reason = str(error) if known else f"evaluation failed: {type(error).__name__}: {error}"
         log.error("%s: telemetry entry %s dead-lettered: %s", self.robot_id, entry_id, cut_text(reason, 300))
         self._dead_letters.append(

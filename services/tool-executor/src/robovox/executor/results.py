@@ -16,7 +16,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from robovox.shared.call_record import CallRecords, result_from_record
-from robovox.shared.consumer import UndecodableEntry, add_dead_letter, dead_letter, decode_fields, raw_size
+from robovox.shared.consumer import UnreadableEntry, add_dead_letter, dead_letter, readable_fields
 from robovox.shared.entry import EntryError
 from robovox.shared.limits import Limits
 from robovox.shared.messages import CommandResult
@@ -101,14 +101,9 @@ class ResultWaiter:
     async def _deliver(self, entry_id: str, raw: dict[bytes, bytes]) -> None:
         """Hand a result to the call waiting for it. One that cannot be read is dead-lettered (a waiting
         call then reads the adapter's result from the call record, or abandons the call)."""
-        if (size := raw_size(raw)) > self._limits.entry_bytes:
-            await self._dead_letter(
-                entry_id, raw, f"entry of {size} bytes is over the limit of {self._limits.entry_bytes} bytes"
-            )
-            return
         try:
-            result = CommandResult.from_fields(decode_fields(raw))
-        except (UndecodableEntry, EntryError) as exc:
+            result = CommandResult.from_fields(readable_fields(raw, self._limits.entry_bytes))
+        except (UnreadableEntry, EntryError) as exc:
             await self._dead_letter(entry_id, raw, str(exc))
             return
         if result.robot_id != self._keys.robot_id:

@@ -12,12 +12,12 @@ from robovox.shared.consumer.config import (
 )
 from robovox.shared.consumer.loop import StreamConsumer
 from robovox.shared.consumer.raw import (
-    UndecodableEntry,
+    UnreadableEntry,
     add_dead_letter,
     dead_letter,
     decode_fields,
     decode_lossy,
-    raw_size,
+    readable_fields,
 )
 
 __all__ = [
@@ -30,10 +30,10 @@ __all__ = [
     "Handler",
     "PermanentError",
     "StreamConsumer",
-    "UndecodableEntry",
+    "UnreadableEntry",
     "add_dead_letter",
     "dead_letter",
     "decode_fields",
     "decode_lossy",
-    "raw_size",
+    "readable_fields",
 ]

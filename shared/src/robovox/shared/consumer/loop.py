@@ -44,7 +44,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
-from robovox.shared.consumer.raw import UndecodableEntry, dead_letter, decode_fields, decode_lossy, raw_size, text
+from robovox.shared.consumer.raw import UnreadableEntry, dead_letter, decode_lossy, readable_fields, text
 from robovox.shared.redis_client import dedicated_reader
 from robovox.shared.streams import MaxLen
 
@@ -273,13 +273,9 @@ class StreamConsumer:
                 return
 
     async def _process_once(self, stream: str, entry_id: str, raw: RawFields, deliveries: int) -> None:
-        if (size := raw_size(raw)) > self._cfg.max_entry_bytes:
-            reason = f"entry of {size} bytes is over the limit of {self._cfg.max_entry_bytes} bytes"
-            await self._dead_letter(stream, entry_id, raw, deliveries, reason)
-            return
         try:
-            fields = decode_fields(raw)
-        except UndecodableEntry as exc:
+            fields = readable_fields(raw, self._cfg.max_entry_bytes)
+        except UnreadableEntry as exc:
             await self._dead_letter(stream, entry_id, raw, deliveries, str(exc))
             return
         if deliveries > self._cfg.max_deliveries:

@@ -24,43 +24,42 @@ log = logging.getLogger(__name__)
 REASON_CHARS: Final = 1000
 
 
-class UndecodableEntry(ValueError):
-    """An entry whose field names or values are not UTF-8 text."""
+class UnreadableEntry(ValueError):
+    """An entry that cannot be read as text: over the size limit, or not UTF-8."""
 
 
 def text(value: bytes | str) -> str:
-    """Stream names and entry ids: always ASCII when Redis made them."""
+    """Bytes as readable text whatever they hold: what is not UTF-8 becomes ``\\xNN``."""
     return value.decode("utf-8", errors="backslashreplace") if isinstance(value, bytes) else value
 
 
+def readable_fields(raw: Mapping[bytes, bytes] | Mapping[str, str], max_bytes: int) -> Fields:
+    """The entry as text, or UnreadableEntry saying why not: over ``max_bytes``, or not UTF-8."""
+    if (size := sum(len(k) + len(v) for k, v in raw.items())) > max_bytes:
+        raise UnreadableEntry(f"entry of {size} bytes is over the limit of {max_bytes} bytes")
+    return decode_fields(raw)
+
+
 def decode_fields(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> Fields:
-    """The entry as text, or UndecodableEntry naming the first field that is not UTF-8."""
+    """The entry as text, or UnreadableEntry naming the first field that is not UTF-8."""
     fields: Fields = {}
     for key, value in raw.items():
         try:
             name = key.decode("utf-8") if isinstance(key, bytes) else key
         except UnicodeDecodeError as exc:
-            raise UndecodableEntry(f"a field name is not UTF-8 text (byte {key[exc.start]:#04x})") from None
+            raise UnreadableEntry(f"a field name is not UTF-8 text (byte {key[exc.start]:#04x})") from None
         try:
             fields[name] = value.decode("utf-8") if isinstance(value, bytes) else value
         except UnicodeDecodeError as exc:
-            raise UndecodableEntry(
-                f"field {decode_lossy_text(key)!r} is not UTF-8 text (byte {value[exc.start]:#04x} at {exc.start})"
+            raise UnreadableEntry(
+                f"field {text(key)!r} is not UTF-8 text (byte {value[exc.start]:#04x} at {exc.start})"
             ) from None
     return fields
 
 
-def decode_lossy_text(value: bytes | str) -> str:
-    return value.decode("utf-8", errors="backslashreplace") if isinstance(value, bytes) else value
-
-
 def decode_lossy(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> Fields:
     """The entry as readable text whatever it holds: bytes that are not UTF-8 become ``\\xNN``."""
-    return {decode_lossy_text(k): decode_lossy_text(v) for k, v in raw.items()}
-
-
-def raw_size(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> int:
-    return sum(len(k) + len(v) for k, v in raw.items())
+    return {text(k): text(v) for k, v in raw.items()}
 
 
 def dead_letter(
