@@ -26,7 +26,10 @@ RawEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 class ConversationLog:
-    def __init__(self, redis: Redis, robot_id: str, *, consumer: str = Group.SESSION_GATEWAY) -> None:
+    def __init__(
+        self, redis: Redis, robot_id: str, *, consumer: str = Group.SESSION_GATEWAY, limits: Limits | None = None
+    ) -> None:
+        self._limits = limits or Limits()
         self._redis = redis
         self._keys = RobotKeys.of(robot_id)
         self._key = self._keys.conversation
@@ -83,7 +86,7 @@ class ConversationLog:
             item = ConversationItem.from_fields(decode_fields(raw))
             if item.robot_id != self._keys.robot_id:
                 raise EntryError(f"item of robot {item.robot_id!r} in {self._keys.robot_id!r}'s conversation")
-            if len(item.text) > (limit := Limits().output_chars):
+            if len(item.text) > (limit := self._limits.output_chars):
                 item = item.model_copy(update={"text": cut_text(item.text, limit)})
             return item
         except (UnreadableEntry, EntryError) as exc:
@@ -95,7 +98,7 @@ class ConversationLog:
     async def _dead_letter(self, entry_id: str, raw: dict[bytes, bytes], reason: str) -> None:
         letter = dead_letter(
             self._key, entry_id, raw, f"left out of the replay: {reason}", group=Group.SESSION_GATEWAY,
-            consumer=self._consumer, original_chars=Limits().dead_letter_chars,
+            consumer=self._consumer, original_chars=self._limits.dead_letter_chars,
         )  # fmt: skip
         await add_dead_letter(self._redis, self._keys.dead_letters, letter)
 

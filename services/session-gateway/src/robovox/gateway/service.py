@@ -70,7 +70,9 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
             calls=CallPublisher(
                 redis, profile.robot_id, profile.tool_call_timeout_s, link=self.dispatch_link, timings=self.dispatch_ms
             ),
-            conversation=ConversationLog(redis, profile.robot_id, consumer=self.settings.consumer(self.name)),
+            conversation=ConversationLog(
+                redis, profile.robot_id, consumer=self.settings.consumer(self.name), limits=self.settings.limits
+            ),
             events=self._event_log,
         )
         consumer = self.settings.consumer_config(self.name, Group.SESSION_GATEWAY)
