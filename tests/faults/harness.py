@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from robovox.shared.streams import Group, RobotKeys
 
@@ -39,6 +39,8 @@ LOG_PATTERNS: Final = (
 READY_TIMEOUT_S: Final = 90.0
 STUCK_LINK_TIMEOUT_S: Final = 30.0
 SETTLE_TIMEOUT_S: Final = 60.0
+GATEWAY_POOL_SIZE: Final = 64
+GATEWAY_POOL_TIMEOUT_S: Final = 5.0
 
 
 @dataclass(frozen=True)
@@ -108,10 +110,17 @@ class Rig:
         for service in self.services:
             service.nice = cfg.nice
             service.start()
-        # Short socket timeouts: the gateway's side must notice a killed Redis at once.
-        self._redis = Redis.from_url(
-            self.redis_server.url, decode_responses=True, socket_timeout=5.0, socket_connect_timeout=1.0
+        # Short socket timeouts: the gateway's side must notice a killed Redis at once. A blocking
+        # pool, as the gateway's own (connect_redis): under load a call waits for a connection.
+        pool = BlockingConnectionPool.from_url(
+            self.redis_server.url,
+            decode_responses=True,
+            socket_timeout=5.0,
+            socket_connect_timeout=1.0,
+            max_connections=GATEWAY_POOL_SIZE,
+            timeout=GATEWAY_POOL_TIMEOUT_S,
         )
+        self._redis = Redis(connection_pool=pool)
         self._watcher = InboxWatcher(self._redis, self.robots)
         self._watching = asyncio.create_task(self._watcher.run())
         missing = await self.probe_all("warmup", STUCK_LINK_TIMEOUT_S)
