@@ -11,13 +11,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
+import uvloop
 from redis.asyncio import Redis
 
 from robovox.shared.logs import configure_logging
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.redis_client import connect_redis
 from robovox.shared.replica import NameInUse, ReplicaLease
-from robovox.shared.settings import ServiceSettings
+from robovox.shared.settings import EventLoop, ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,14 @@ def settle_garbage_collector() -> None:
     gc.freeze()
 
 
+def loop_factory(kind: EventLoop) -> Callable[[], asyncio.AbstractEventLoop]:
+    """New event loops of ``kind``, for this thread and every thread that makes its own (roslibpy's)."""
+    if kind is EventLoop.UVLOOP:
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        return uvloop.new_event_loop
+    return asyncio.new_event_loop
+
+
 def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], settings: SettingsT) -> None:
     """The body of every service's ``__main__``."""
 
@@ -117,6 +126,7 @@ def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], s
 
     configure_logging(settings.log_level, getattr(make, "name", "robovox"))
     try:
-        asyncio.run(serve())
+        with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+            runner.run(serve())
     except ServiceFailed as exc:
         raise SystemExit(f"{exc}") from exc

@@ -7,6 +7,7 @@ settings table lists them all (a test keeps the table complete).
 from __future__ import annotations
 
 import socket
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -29,6 +30,11 @@ def default_consumer_name(service: str) -> str:
     return f"{service}@{socket.gethostname()}"
 
 
+class EventLoop(StrEnum):
+    UVLOOP = "uvloop"
+    ASYNCIO = "asyncio"
+
+
 class ServiceSettings(BaseSettings):
     """What every service needs: Redis, the robot profiles, and how it consumes streams."""
 
@@ -39,6 +45,10 @@ class ServiceSettings(BaseSettings):
         default=Path("deploy/profiles"), description="Folder of robot profiles (`*.yaml`, one per robot)."
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    event_loop: EventLoop = Field(
+        default=EventLoop.UVLOOP,
+        description="`uvloop` (libuv, less CPU per Redis command) or `asyncio` (the standard library's loop).",
+    )
     consumer_name: str = Field(
         default="",
         description="This process's consumer name in its groups; default `<service>@<host>`, stable across "

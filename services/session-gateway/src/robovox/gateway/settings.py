@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from robovox.shared.settings import ServiceSettings
+from robovox.shared.settings import EventLoop, ServiceSettings
 from robovox.shared.webrtc import check_ip_addresses
 
 
@@ -38,6 +38,10 @@ def _comma_list(value: object) -> object:
 
 
 class GatewaySettings(ServiceSettings):
+    event_loop: EventLoop = Field(
+        default=EventLoop.ASYNCIO,
+        description="The standard library's loop by default: aiortc and aioice are built and tested on it.",
+    )
     openai_api_key: SecretStr = Field(
         default=SecretStr(""),
         description="API key for the Realtime API (OpenAI or Azure). Held by the gateway only, never logged.",
