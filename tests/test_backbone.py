@@ -10,7 +10,8 @@ import time
 from redis.asyncio import Redis
 
 from robovox.executor.outcome import FAILURE_INSTRUCTIONS, QUERY_INSTRUCTIONS
-from robovox.shared.messages import InboxKind, Outcome
+from robovox.shared.call_life import CallLife, CallState
+from robovox.shared.messages import CommandStatus, InboxKind, Outcome
 from robovox.shared.testing.streams import add_tool_call, inbox_entries, wait_for_output
 from robovox.sim.robot import RobotSimulator
 
@@ -31,8 +32,10 @@ async def test_start_cleaning_reaches_the_robot_and_its_output_comes_back(
     assert entry.text.startswith("start_cleaning succeeded: ")
     assert entry.speak is False, "a robot that silently does what it is told is nicer to use"
     assert sim.robot.status == "cleaning"
-    record = await redis.hgetall(KEYS.call_record(call.call_id))
-    assert record["state"] == "done" and record["result.status"] == "succeeded"
+    record = await CallLife(redis).read(KEYS, call.call_id)
+    assert record.state is CallState.DONE and record.result is not None
+    assert record.result.status is CommandStatus.SUCCEEDED
+    assert record.published_at and record.dispatched_at and record.started_at and record.result_at and record.done_at
 
 
 async def test_with_the_pads_down_the_call_never_reaches_the_robot(

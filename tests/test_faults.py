@@ -12,9 +12,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from robovox.ros_adapter.link import LinkStatus
 from robovox.ros_adapter.service import RosAdapter
 from robovox.shared.entry import utc_now
+from robovox.shared.link import LinkState
 from robovox.shared.messages import CommandKind, CommandResult, CommandStatus, Outcome, RosCommand
 from robovox.shared.testing.streams import add_tool_call, inbox_entries, wait_for_output
 from robovox.sim.robot import RobotSimulator
@@ -54,7 +54,7 @@ async def test_motion_call_during_an_outage_fails_fast_and_never_runs_late(
 ) -> None:
     robot = adapter.robots[ROBOT]
     await sim.pause_bridge()
-    await robot.link.wait_status(LinkStatus.DOWN, 5)
+    await robot.link.wait_state(LinkState.DOWN, 5)
     started = time.monotonic()
     call = await add_tool_call(redis, ROBOT, "start_cleaning", '{"option":"TurnRight"}')
     entry = await wait_for_output(redis, ROBOT, call.call_id)
@@ -78,7 +78,7 @@ async def test_adapter_refuses_a_command_on_a_dead_link_and_nothing_is_replayed(
     queue-and-replay never gets hold of it."""
     robot = adapter.robots[ROBOT]
     await sim.pause_bridge()
-    await robot.link.wait_status(LinkStatus.DOWN, 5)
+    await robot.link.wait_state(LinkState.DOWN, 5)
     command = RosCommand(
         call_id="call_direct_1",
         robot_id=ROBOT,
@@ -119,8 +119,8 @@ async def test_telemetry_subscriptions_are_restored_after_a_reconnect(
     redis: Redis, sim: RobotSimulator, robot_online: str, adapter: RosAdapter
 ) -> None:
     await sim.drop_connections()
-    await adapter.robots[ROBOT].link.wait_status(LinkStatus.DOWN, 5)
-    await adapter.robots[ROBOT].link.wait_status(LinkStatus.UP, 10)
+    await adapter.robots[ROBOT].link.wait_state(LinkState.DOWN, 5)
+    await adapter.robots[ROBOT].link.wait_state(LinkState.UP, 10)
     sim.robot.beacon = True
     await telemetry_seen(redis, "/digital_io/state", "beacon", "true")
 

@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from robovox.ros_adapter.link import CommandNotSent, LinkStatus, RosbridgeLink, configure_reconnect
+from robovox.ros_adapter.errors import CommandNotSentError
+from robovox.ros_adapter.link import RosbridgeLink, configure_reconnect
+from robovox.shared.link import LinkState
 from robovox.sim.robot import RobotSimulator
 
 TRIGGER = "std_srvs/srv/Trigger"
@@ -28,7 +30,7 @@ async def link(sim: RobotSimulator) -> AsyncIterator[RosbridgeLink]:
     configure_reconnect(0.1, 0.5)
     robot_link = RosbridgeLink("r1", "127.0.0.1", sim.port)
     robot_link.start()
-    await robot_link.wait_status(LinkStatus.UP, 10)
+    await robot_link.wait_state(LinkState.UP, 10)
     yield robot_link
     await robot_link.close()
 
@@ -41,7 +43,7 @@ async def test_service_call_returns_the_robots_reply(link: RosbridgeLink, sim: R
 
 
 async def test_command_past_its_deadline_is_never_sent(link: RosbridgeLink, sim: RobotSimulator) -> None:
-    with pytest.raises(CommandNotSent, match="deadline passed") as err:
+    with pytest.raises(CommandNotSentError, match="deadline passed") as err:
         await link.call_service("/vacuum_pads/lower", TRIGGER, {}, deadline=time.time() - 0.5, timeout_s=5)
     assert err.value.reason == "expired"
     assert sim.ops("call_service") == []
@@ -51,13 +53,13 @@ async def test_command_on_a_dead_link_fails_at_once_and_is_not_replayed(
     link: RosbridgeLink, sim: RobotSimulator
 ) -> None:
     await sim.pause_bridge()
-    await link.wait_status(LinkStatus.DOWN, 5)
+    await link.wait_state(LinkState.DOWN, 5)
     started = time.monotonic()
-    with pytest.raises(CommandNotSent, match="link is down"):
+    with pytest.raises(CommandNotSentError, match="link is down"):
         await link.call_service("/vacuum_pads/lower", TRIGGER, {}, deadline=time.time() + 60, timeout_s=5)
     assert time.monotonic() - started < 0.1
     await sim.resume_bridge()
-    await link.wait_status(LinkStatus.UP, 10)
+    await link.wait_state(LinkState.UP, 10)
     await link.call_service("/robot_navigator/stop", TRIGGER, {}, deadline=time.time() + 5, timeout_s=5)
     assert [op.name for op in sim.ops("call_service")] == ["/robot_navigator/stop"]
 
@@ -85,8 +87,8 @@ async def test_topic_is_advertised_once_per_connection(link: RosbridgeLink, sim:
     await sim.wait_for_op("publish", "/emergency_stop", count=2)
     assert len(sim.ops("advertise", "/emergency_stop")) == 1
     await sim.drop_connections()
-    await link.wait_status(LinkStatus.DOWN, 5)
-    await link.wait_status(LinkStatus.UP, 10)
+    await link.wait_state(LinkState.DOWN, 5)
+    await link.wait_state(LinkState.UP, 10)
     await link.publish("/emergency_stop", "std_msgs/msg/Bool", {"data": False}, deadline=time.time() + 5)
     await sim.wait_for_op("publish", "/emergency_stop", count=3)
     assert len(sim.ops("advertise", "/emergency_stop")) == 2
@@ -94,11 +96,11 @@ async def test_topic_is_advertised_once_per_connection(link: RosbridgeLink, sim:
 
 async def test_reconnect_backoff_is_bounded(link: RosbridgeLink, sim: RobotSimulator) -> None:
     await sim.pause_bridge()
-    await link.wait_status(LinkStatus.DOWN, 5)
+    await link.wait_state(LinkState.DOWN, 5)
     await asyncio.sleep(2.0)  # several failed attempts: the delay must not have grown past 0.5 s
     await sim.resume_bridge()
     started = time.monotonic()
-    await link.wait_status(LinkStatus.UP, 5)
+    await link.wait_state(LinkState.UP, 5)
     assert time.monotonic() - started < 1.0
 
 
@@ -107,12 +109,12 @@ async def test_half_open_link_is_found_dead_by_pings(sim: RobotSimulator) -> Non
     link = RosbridgeLink("r1", "127.0.0.1", sim.port, ping_interval_s=0.3, ping_timeout_s=0.5)
     link.start()
     try:
-        await link.wait_status(LinkStatus.UP, 10)
+        await link.wait_state(LinkState.UP, 10)
         sim.freeze_connections()
         started = time.monotonic()
-        await link.wait_status(LinkStatus.DOWN, 5)
+        await link.wait_state(LinkState.DOWN, 5)
         assert time.monotonic() - started < 1.5, "found within ping interval + timeout"
-        with pytest.raises(CommandNotSent, match="link is down"):
+        with pytest.raises(CommandNotSentError, match="link is down"):
             await link.call_service("/robot_navigator/stop", TRIGGER, {}, deadline=time.time() + 5, timeout_s=1)
     finally:
         await link.close()

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from robovox.ros_adapter.link import LinkStatus, RosbridgeLink, configure_reconnect
+from robovox.ros_adapter.link import RosbridgeLink, configure_reconnect
 from robovox.shared.embedded_redis import free_port
+from robovox.shared.link import LinkState
 from robovox.sim.robot import RobotSimulator
 
 
@@ -39,9 +40,9 @@ async def test_a_handshake_that_never_comes_is_replaced_by_a_fresh_connection() 
         wedged.close()  # stops listening; the held connection stays open, its handshake pending
         await sim.start()  # the bridge answers again, on the same port
         started = time.monotonic()
-        await link.wait_status(LinkStatus.UP, 10)
+        await link.wait_state(LinkState.UP, 10)
         assert time.monotonic() - started < 3, "taken up by a fresh connection after the 1 s timeout"
-        assert link.status is LinkStatus.UP and link.connects == 1
+        assert link.state is LinkState.UP and link.connects == 1
         await asyncio.wait_for(sampled.wait(), 5)  # telemetry flows: the subscription came along
         assert len(sim.ops("subscribe", "/battery/voltage")) == 1, "subscribed once, on the fresh connection"
     finally:

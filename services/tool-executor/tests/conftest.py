@@ -42,8 +42,8 @@ async def executor(redis_url: str, profile: RobotProfile) -> AsyncIterator[ToolE
 @pytest.fixture
 async def robot(redis: Redis, executor: ToolExecutor) -> str:
     """The cleaning robot, online, pads up."""
-    from robovox.shared.testing.streams import set_link_up, set_telemetry
+    from robovox.shared.testing.streams import set_link, set_telemetry
 
-    await set_link_up(redis, "cleaner-1")
+    await set_link(redis, "cleaner-1")
     await set_telemetry(redis, "cleaner-1", "/vacuum_pads/state", {"data": "up"}, "std_msgs/msg/String")
     return "cleaner-1"

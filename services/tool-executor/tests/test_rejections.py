@@ -8,9 +8,10 @@ from redis.asyncio import Redis
 
 from robovox.executor.outcome import FAILURE_INSTRUCTIONS
 from robovox.executor.service import ToolExecutor
+from robovox.shared.link import LinkState
 from robovox.shared.messages import InboxEntry, InboxKind, Outcome
 from robovox.shared.streams import RobotKeys
-from robovox.shared.testing.streams import add_tool_call, set_telemetry, wait_for_output
+from robovox.shared.testing.streams import add_tool_call, set_link, set_telemetry, wait_for_output
 
 ROBOT = "cleaner-1"
 KEYS = RobotKeys.of(ROBOT)
@@ -131,13 +132,17 @@ async def test_stale_telemetry_counts_as_unknown_and_is_refused(redis: Redis, ro
 
 @pytest.mark.parametrize(
     ("link_state", "why"),
-    [(None, "no ROS adapter is connected to it"), ("down", "its ROS bridge is not answering")],
+    [
+        (None, "no ROS adapter is connected to it"),
+        (LinkState.DOWN, "its ROS bridge is not answering"),
+        (LinkState.CONNECTING, "its ROS bridge is not answering"),
+    ],
 )
-async def test_offline_robot_is_refused(redis: Redis, robot: str, link_state: str | None, why: str) -> None:
+async def test_offline_robot_is_refused(redis: Redis, robot: str, link_state: LinkState | None, why: str) -> None:
     if link_state is None:
         await redis.delete(KEYS.link_state)
     else:
-        await redis.hset(KEYS.link_state, "state", link_state)
+        await set_link(redis, ROBOT, link_state)
     entry = await refused(redis, "stop_cleaning", "{}")
     assert entry.reason == "robot_offline"
     assert entry.text == (

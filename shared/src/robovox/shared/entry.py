@@ -61,6 +61,12 @@ class StreamEntry(BaseModel):
         return {name: _text(value) for name, value in self.model_dump(mode="python").items() if value is not None}
 
     @classmethod
+    def from_hash(cls, fields: Mapping[bytes, bytes] | Mapping[str, str]) -> Self | None:
+        """A hash read with HGETALL: None when it does not exist (an empty reply), EntryError when it
+        does not match the model."""
+        return cls.from_fields(fields) if fields else None
+
+    @classmethod
     def from_fields(cls, fields: Mapping[bytes, bytes] | Mapping[str, str]) -> Self:
         """Parse and validate an entry read from Redis; raise EntryError with every problem named."""
         data = {_decode(k): _decode(v) for k, v in fields.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
@@ -255,15 +255,6 @@ class DeadLetter(StreamEntry):
     original: str
     """The original entry's fields as JSON."""
     dead_at: AwareDatetime = Field(default_factory=utc_now)
-
-
-class LinkState(StrEnum):
-    UP = "up"
-    DOWN = "down"
-
-
-LINK_STATE_FIELD: Final = "state"
-"""The field of the robot's link hash (``RobotKeys.link_state``) that says whether its link is up."""
 
 
 def parse_time(value: str) -> datetime:

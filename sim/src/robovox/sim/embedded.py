@@ -34,6 +34,7 @@ import httpx2
 from redis.asyncio import Redis
 
 from robovox.shared.embedded_redis import EmbeddedRedis, free_port
+from robovox.shared.link import LinkInfo
 from robovox.shared.messages import AlertTransition
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.session import ConversationItem, ItemKind
@@ -86,13 +87,18 @@ def prepare_profiles(source: Path, target: Path, rosbridge_url: str) -> dict[str
     return load_profiles(target)
 
 
+def _link_up(fields: dict[Any, Any]) -> bool:
+    link = LinkInfo.from_hash(fields)
+    return link is not None and link.up
+
+
 async def wait_online(redis: Redis, profile: RobotProfile, timeout_s: float = 30.0) -> None:
     """Until every subscribed topic has reported through the adapter and the link is up."""
     keys = RobotKeys.of(profile.robot_id)
     waiting = {sub.topic for sub in profile.telemetry}
     last = "0-0"
     async with asyncio.timeout(timeout_s):
-        while waiting or await redis.hget(keys.link_state, "state") != "up":
+        while waiting or not _link_up(await redis.hgetall(keys.link_state)):
             reply: Any = await redis.xread({keys.telemetry: last}, block=1000)
             for _stream, entries in reply or []:
                 last = entries[-1][0]

@@ -13,18 +13,17 @@ from robovox.shared.telemetry import spoken_value
 
 
 class ContextField:
-    __slots__ = ("latest", "latest_at", "offered", "offered_at", "spec")
+    __slots__ = ("latest", "offered", "offered_at", "spec")
 
     def __init__(self, spec: TelemetryContext) -> None:
         self.spec = spec
         self.latest: Any = MISSING
-        self.latest_at = 0.0
         self.offered: Any = MISSING
         self.offered_at = -math.inf
 
-    def observe(self, value: Any, at: float) -> None:
+    def observe(self, value: Any) -> None:
         if value is not MISSING:
-            self.latest, self.latest_at = value, at
+            self.latest = value
 
     def due(self, now: float) -> bool:
         """Whether the latest value is worth a message now."""

@@ -104,7 +104,7 @@ class RobotEvaluation:
             if transition is not None:
                 self._raise(evaluator, transition)
         for context in self._context_by_topic.get(topic, ()):
-            context.observe(read_field(msg, context.spec.field), at)
+            context.observe(read_field(msg, context.spec.field))
         forecaster = self.forecaster
         if forecaster is not None and topic == forecaster.config.topic:
             volts = as_number(read_field(msg, forecaster.config.field))

@@ -26,12 +26,13 @@ from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, Unreadab
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
 from robovox.shared.consumer import UnreadableEntry, dead_letter, decode_fields
+from robovox.shared.entry import EntryError
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter, InboxEntry
 from robovox.shared.profile import RobotProfile
 from robovox.shared.profile.alerts import BATTERY_FORECAST_TYPE
 from robovox.shared.redis_client import dedicated_reader
-from robovox.shared.session import SessionState
+from robovox.shared.session import SessionInfo, SessionState
 from robovox.shared.streams import MaxLen, RobotKeys
 from robovox.shared.telemetry import record_samples
 
@@ -143,17 +144,23 @@ class RobotMonitor:
         """Context goes only to a live session; a new conversation is told every value again."""
         if not self.evaluation.context:
             return  # nothing to tell: no need to read the session every tick
-        state: Any
-        conversation_id: Any
-        state, conversation_id = await self._redis.hmget(self._keys.session, ["state", "conversation_id"])
-        self.session_live = state == SessionState.LIVE.value
-        if self.session_live and conversation_id != self._conversation_id:
-            self._conversation_id = conversation_id
+        session = await self._read_session()
+        self.session_live = session is not None and session.state is SessionState.LIVE
+        if session is not None and self.session_live and session.conversation_id != self._conversation_id:
+            self._conversation_id = session.conversation_id
             self.evaluation.forget_context()
         if self.session_live:
             note = self.evaluation.context_note(now)
             if note is not None:
                 self._context.append(note)
+
+    async def _read_session(self) -> SessionInfo | None:
+        fields: Any = await self._redis.hgetall(self._keys.session)
+        try:
+            return SessionInfo.from_hash(fields)
+        except EntryError as exc:
+            log.warning("robot %s: unreadable session hash, treated as no live session: %s", self.robot_id, exc)
+            return None
 
     async def _write(self, save_position: bool) -> None:
         """Everything decided since the last write, in one transaction (kept for the next try if it fails)."""

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from robovox.ros_adapter.link import CommandNotSent, LinkLost, Reply, RosbridgeLink
+from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, NotSentReason
+from robovox.ros_adapter.link import Reply, RosbridgeLink
 from robovox.shared.messages import CommandKind, CommandResult, CommandStatus, RosCommand
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,8 @@ async def run_command(link: RosbridgeLink, command: RosCommand) -> CommandResult
             on_feedback=lambda values: log.debug("%s feedback: %s", command.call_id, values),
         )
         return _from_action_reply(reply, command, result)
-    except CommandNotSent as exc:
-        status = CommandStatus.EXPIRED if exc.reason == "expired" else CommandStatus.LINK_DOWN
+    except CommandNotSentError as exc:
+        status = CommandStatus.EXPIRED if exc.reason is NotSentReason.EXPIRED else CommandStatus.LINK_DOWN
         return result(status, f"not sent to the robot: {exc}", sent=False)
     except TimeoutError:
         what = "goal was canceled" if command.kind is CommandKind.ACTION else "call may still complete"
@@ -67,7 +68,7 @@ async def run_command(link: RosbridgeLink, command: RosCommand) -> CommandResult
             f"no answer from {command.target} within {command.timeout_s:g} s; the {what}",
             sent=True,
         )
-    except LinkLost as exc:
+    except LinkLostError as exc:
         return result(CommandStatus.INTERRUPTED, f"{exc}; its outcome is unknown", sent=True)
 
 

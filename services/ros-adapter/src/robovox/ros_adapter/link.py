@@ -24,34 +24,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import roslibpy
 from roslibpy.comm.comm_asyncio import AsyncioRosBridgeClientFactory
 
+from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, NotSentReason
+from robovox.shared.link import LinkState
+
 log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
-
-
-class LinkStatus(StrEnum):
-    CONNECTING = "connecting"
-    UP = "up"
-    DOWN = "down"
-    CLOSED = "closed"
-
-
-class CommandNotSent(Exception):
-    """Nothing reached rosbridge. ``reason`` is ``link_down`` or ``expired``."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-
-
-class LinkLost(Exception):
-    """The link dropped after the command was sent: its outcome is unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +79,14 @@ class RosbridgeLink:
         self._watchdog: asyncio.Task[None] | None = None
         self._ros_loop: asyncio.AbstractEventLoop = self._factory.manager.loop
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._status = LinkStatus.CONNECTING
-        self._status_waiters: list[asyncio.Future[None]] = []
+        self._state = LinkState.CONNECTING
+        self._state_waiters: list[asyncio.Future[None]] = []
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._advertised: set[str] = set()
         """Topics advertised on the current connection (touched on roslibpy's thread only)."""
         self._topics: list[Any] = []
-        self._listeners: list[Callable[[LinkStatus], None]] = []
-        self._status_since = 0.0
+        self._listeners: list[Callable[[LinkState], None]] = []
+        self._state_since = 0.0
         self.connects = 0
 
     # -- lifecycle ------------------------------------------------------
@@ -111,7 +94,7 @@ class RosbridgeLink:
     def start(self) -> None:
         """Begin connecting (and reconnecting, with backoff) in the background."""
         self._loop = asyncio.get_running_loop()
-        self._status_since = time.monotonic()
+        self._state_since = time.monotonic()
         self._connect(self._ros)
         self._watchdog = asyncio.create_task(self._watch_liveness(), name=f"{self.robot_id}-liveness")
 
@@ -142,7 +125,7 @@ class RosbridgeLink:
         self._connect(roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio"))
 
     async def close(self) -> None:
-        self._set_status(LinkStatus.CLOSED)
+        self._set_state(LinkState.CLOSED)
         if self._watchdog is not None:
             self._watchdog.cancel()
             await asyncio.gather(self._watchdog, return_exceptions=True)
@@ -159,26 +142,22 @@ class RosbridgeLink:
 
         self._ros_loop.call_soon_threadsafe(shutdown)
         await done
-        self._fail_pending(LinkLost("the link was closed"))
+        self._fail_pending(LinkLostError("the link was closed"))
 
     @property
-    def status(self) -> LinkStatus:
-        return self._status
+    def state(self) -> LinkState:
+        return self._state
 
-    @property
-    def is_up(self) -> bool:
-        return self._status is LinkStatus.UP
-
-    async def wait_status(self, status: LinkStatus, timeout_s: float) -> None:
-        """Return once the link is in ``status``; TimeoutError after ``timeout_s``."""
+    async def wait_state(self, state: LinkState, timeout_s: float) -> None:
+        """Return once the link is in ``state``; TimeoutError after ``timeout_s``."""
         async with asyncio.timeout(timeout_s):
-            while self._status is not status:
+            while self._state is not state:
                 waiter = asyncio.get_running_loop().create_future()
-                self._status_waiters.append(waiter)
+                self._state_waiters.append(waiter)
                 await waiter
 
-    def on_status(self, listener: Callable[[LinkStatus], None]) -> None:
-        """``listener(status)`` runs in our event loop on every change."""
+    def on_state(self, listener: Callable[[LinkState], None]) -> None:
+        """``listener(state)`` runs in our event loop on every change."""
         self._listeners.append(listener)
 
     # -- telemetry --------------------------------------------------------
@@ -264,7 +243,7 @@ class RosbridgeLink:
         message = {"op": "cancel_action_goal", "action": name, "id": goal_id}
         try:
             await self._send_now(lambda proto: proto.send_ros_message(roslibpy.Message(message)), deadline=None)
-        except CommandNotSent:
+        except CommandNotSentError:
             return False
         return True
 
@@ -294,17 +273,17 @@ class RosbridgeLink:
         batched timer, which floors deadlines to whole seconds and was seen not
         to fire at all on some connections."""
         assert self._loop is not None
-        while self._status is not LinkStatus.CLOSED:
+        while self._state is not LinkState.CLOSED:
             await asyncio.sleep(self._ping_interval_s)
-            if self._status is not LinkStatus.UP:
-                if time.monotonic() - self._status_since > self._connect_timeout_s:
+            if self._state is not LinkState.UP:
+                if time.monotonic() - self._state_since > self._connect_timeout_s:
                     log.warning(
                         "robot %s: rosbridge link %s for %g s; starting a new connection",
                         self.robot_id,
-                        self._status.value,
+                        self._state.value,
                         self._connect_timeout_s,
                     )
-                    self._status_since = time.monotonic()
+                    self._state_since = time.monotonic()
                     self._replace_connection()
                 continue
             token = f"robovox-{next(_ids)}".encode()
@@ -314,7 +293,7 @@ class RosbridgeLink:
                 self._ros_loop.call_soon_threadsafe(self._send_ping, token)
                 await asyncio.wait_for(pong, self._ping_timeout_s)
             except TimeoutError:
-                if self._status is LinkStatus.UP:
+                if self._state is LinkState.UP:
                     log.warning("robot %s: no pong within %g s; dropping the link", self.robot_id, self._ping_timeout_s)
                     self._ros_loop.call_soon_threadsafe(self._drop_connection)
             finally:
@@ -362,15 +341,23 @@ class RosbridgeLink:
         def on_ros_loop() -> None:
             proto = self._factory._proto
             if proto is None or proto._manual_disconnect or self._factory._stop:
-                self._loop_call(_settle, outcome, CommandNotSent("link_down", "the rosbridge link is down"))
+                self._loop_call(
+                    _settle, outcome, CommandNotSentError(NotSentReason.LINK_DOWN, "the rosbridge link is down")
+                )
             elif deadline is not None and time.time() > deadline:
                 late = time.time() - deadline
-                self._loop_call(_settle, outcome, CommandNotSent("expired", f"its deadline passed {late:.2f} s ago"))
+                self._loop_call(
+                    _settle,
+                    outcome,
+                    CommandNotSentError(NotSentReason.EXPIRED, f"its deadline passed {late:.2f} s ago"),
+                )
             else:
                 try:
                     send(proto)
                 except Exception as exc:  # a protocol that died under us
-                    self._loop_call(_settle, outcome, CommandNotSent("link_down", f"sending failed: {exc}"))
+                    self._loop_call(
+                        _settle, outcome, CommandNotSentError(NotSentReason.LINK_DOWN, f"sending failed: {exc}")
+                    )
                     return
                 self._loop_call(_settle, outcome, None)
 
@@ -395,7 +382,7 @@ class RosbridgeLink:
         if generation != self._generation:
             proto.send_close()  # a retired attempt that finished after all: not ours any more
             return
-        self._loop_call(self._set_status, LinkStatus.UP)
+        self._loop_call(self._set_state, LinkState.UP)
 
     def _on_close_thread(self, generation: int, proto: Any) -> None:
         if generation != self._generation:
@@ -404,21 +391,21 @@ class RosbridgeLink:
         self._loop_call(self._link_dropped)
 
     def _link_dropped(self) -> None:
-        if self._status is not LinkStatus.CLOSED:
-            self._set_status(LinkStatus.DOWN)
-        self._fail_pending(LinkLost("the rosbridge link dropped while the command was running"))
+        if self._state is not LinkState.CLOSED:
+            self._set_state(LinkState.DOWN)
+        self._fail_pending(LinkLostError("the rosbridge link dropped while the command was running"))
 
-    def _set_status(self, status: LinkStatus) -> None:
-        if status is self._status:
+    def _set_state(self, state: LinkState) -> None:
+        if state is self._state:
             return
-        if status is LinkStatus.UP:
+        if state is LinkState.UP:
             self.connects += 1
-        log.info("robot %s: rosbridge link %s", self.robot_id, status.value)
-        self._status = status
-        self._status_since = time.monotonic()
+        log.info("robot %s: rosbridge link %s", self.robot_id, state.value)
+        self._state = state
+        self._state_since = time.monotonic()
         for listener in self._listeners:
-            listener(status)
-        waiters, self._status_waiters = self._status_waiters, []
+            listener(state)
+        waiters, self._state_waiters = self._state_waiters, []
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)

@@ -12,13 +12,14 @@ from typing import Any
 from redis.asyncio import Redis
 
 from robovox.ros_adapter.commands import run_command
-from robovox.ros_adapter.link import LinkStatus, RosbridgeLink
+from robovox.ros_adapter.link import RosbridgeLink
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.aio import supervise
-from robovox.shared.call_record import Ack, CallRecords, Claim, result_from_record
+from robovox.shared.call_life import Ack, CallLife, Claim
 from robovox.shared.consumer import ACKED, REDIS_DOWN, Acked, PermanentError, StreamConsumer
-from robovox.shared.entry import EntryError, format_time, utc_now
+from robovox.shared.entry import EntryError, utc_now
+from robovox.shared.link import LinkInfo, LinkState
 from robovox.shared.messages import CommandResult, CommandStatus, RosCommand
 from robovox.shared.profile import RobotProfile
 from robovox.shared.streams import Group, RobotKeys
@@ -36,7 +37,7 @@ class RobotRuntime:
         self._redis = redis
         self._settings = settings
         self._keys = RobotKeys.of(profile.robot_id)
-        self._records = CallRecords(redis)
+        self._calls = CallLife(redis)
         host, port = profile.rosbridge_host_port
         self.link = RosbridgeLink(
             profile.robot_id,
@@ -65,7 +66,7 @@ class RobotRuntime:
         return self.consumer.ready
 
     async def run(self, stopping: asyncio.Event) -> None:
-        self.link.on_status(self._on_link_status)
+        self.link.on_state(self._on_link_state)
         for sub in self.profile.telemetry:
             self.link.subscribe(sub.topic, sub.type, sub.throttle_ms, self._recorder_for(sub.topic, sub.type))
         self.link.start()
@@ -96,7 +97,7 @@ class RobotRuntime:
             raise PermanentError(str(exc)) from None
         if command.robot_id != self.profile.robot_id:
             raise PermanentError(f"command for robot {command.robot_id!r} on {self.profile.robot_id!r}'s stream")
-        claim = await self._records.claim_execution(self._keys, command.call_id, format_time(utc_now()))
+        claim = await self._calls.claim(self._keys, command.call_id)
         if claim is Claim.ABANDONED:
             log.info("robot %s: %s was given up on before it started; not run", command.robot_id, command.call_id)
             return None
@@ -105,8 +106,8 @@ class RobotRuntime:
         else:
             # Another delivery of this call already reached the robot, or was about to:
             # never run it again. Report what is known.
-            known = result_from_record(await self._records.read(self._keys, command.call_id))
-            if known is not None:
+            known = await self._calls.read(self._keys, command.call_id)
+            if known.result is not None:
                 return None
             result = CommandResult(
                 call_id=command.call_id,
@@ -133,16 +134,16 @@ class RobotRuntime:
         delay = STORE_RETRY_INITIAL_S
         while True:
             try:
-                await self._records.store_result(self._keys, result, ack)
+                await self._calls.store_result(self._keys, result, ack)
                 return
             except REDIS_DOWN as exc:
                 log.warning("robot %s: result of %s not stored yet (%s)", self.profile.robot_id, result.call_id, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, STORE_RETRY_MAX_S)
 
-    def _on_link_status(self, status: LinkStatus) -> None:
+    def _on_link_state(self, state: LinkState) -> None:
         self._link_since = utc_now()
-        if status is not LinkStatus.UP:
+        if state is not LinkState.UP:
             self.link_up_published.clear()
         self._link_changed.set()
 
@@ -157,20 +158,20 @@ class RobotRuntime:
                 await asyncio.wait_for(self._link_changed.wait(), self._settings.link_heartbeat_s)
 
     async def _write_link_state(self) -> None:
-        state: dict[Any, Any] = {
-            "state": self.link.status.value,
-            "since": format_time(self._link_since),
-            "rosbridge_url": self.profile.rosbridge_url,
-            "adapter": self._settings.consumer(SERVICE),
-            "connects": str(self.link.connects),
-            "telemetry_dropped": str(self.telemetry.dropped),
-        }
+        info = LinkInfo(
+            state=self.link.state,
+            since=self._link_since,
+            rosbridge_url=self.profile.rosbridge_url,
+            adapter=self._settings.consumer(SERVICE),
+            connects=self.link.connects,
+            telemetry_dropped=self.telemetry.dropped,
+        )
         ttl_ms = int(self._settings.link_heartbeat_s * 3000)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._keys.link_state, mapping=state)
+            pipe.hset(self._keys.link_state, mapping=info.to_fields())  # type: ignore[arg-type]
             pipe.pexpire(self._keys.link_state, ttl_ms)
             await pipe.execute()
-        if state["state"] == LinkStatus.UP.value:
+        if info.up:
             self.link_up_published.set()
         else:
             self.link_up_published.clear()

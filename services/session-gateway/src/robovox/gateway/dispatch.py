@@ -1,7 +1,8 @@
 """Function calls from the model into the robot's tool-call stream, once per call_id.
 
-One Lua script marks the call record ``published_at`` (HSETNX), appends the
-ToolCall to ``tool_calls`` and the call to the conversation log. A call id the
+One Lua script (the call life's ``PUBLISH_SCRIPT``) moves the call record to
+``published``, appends the ToolCall to ``tool_calls`` and the call to the
+conversation log. A call id the
 gateway has already published (a replayed event, a second gateway, a retry
 after a Redis hiccup) is never published again. The keys share the robot's
 hash slot, so this holds on Redis Cluster.
@@ -26,36 +27,17 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from robovox.gateway.dispatch_link import DispatchLink
-from robovox.shared.entry import format_time, utc_now
+from robovox.shared.call_life import PUBLISH_SCRIPT, publish_script_call
+from robovox.shared.entry import utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import ToolCall
 from robovox.shared.session import ConversationItem, ItemKind
-from robovox.shared.streams import CALL_RECORD_TTL_S, MaxLen, RobotKeys
+from robovox.shared.streams import RobotKeys
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_AT: Final = "published_at"
 RETRY_INITIAL_S: Final = 0.05
 RETRY_MAX_S: Final = 1.0
-
-# KEYS: call record, tool_calls, conversation.
-# ARGV: ttl, tool_calls maxlen, conversation maxlen, published_at, session id, n, n call fields, then item fields.
-PUBLISH_SCRIPT: Final = """
-if redis.call('HSETNX', KEYS[1], 'published_at', ARGV[4]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'session_id', ARGV[5])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-local n = tonumber(ARGV[6])
-local call, item = {}, {}
-for i = 7, 6 + n do call[#call + 1] = ARGV[i] end
-for i = 7 + n, #ARGV do item[#item + 1] = ARGV[i] end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(call))
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', unpack(item))
-return 1
-"""
-
-
-def _pairs(fields: dict[str, str]) -> list[str]:
-    return [part for pair in fields.items() for part in pair]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +108,7 @@ class CallPublisher:
             session_id=session_id,
             at=now,
         )
-        call_fields = _pairs(call.to_fields())
-        args: list[Any] = [CALL_RECORD_TTL_S, MaxLen.TOOL_CALLS, MaxLen.CONVERSATION, format_time(now), session_id]
-        args += [len(call_fields), *call_fields, *_pairs(item.to_fields())]
-        keys = [self._keys.call_record(call_id), self._keys.tool_calls, self._keys.conversation]
+        keys, args = publish_script_call(self._keys, call, item)
         return _Pending(call, keys, args, received_at)
 
     def _replied(self, pending: _Pending, reply: Any) -> None:

@@ -14,13 +14,14 @@ from redis.asyncio import Redis
 
 from robovox.gateway.api import create_api
 from robovox.gateway.conversation import ConversationLog
-from robovox.gateway.dispatch import PUBLISH_SCRIPT, CallPublisher
+from robovox.gateway.dispatch import CallPublisher
 from robovox.gateway.dispatch_link import DispatchLink
 from robovox.gateway.event_log import EventLog
 from robovox.gateway.robot import RobotSession
 from robovox.gateway.session import RobotContext
 from robovox.gateway.settings import GatewaySettings
 from robovox.gateway.signaling import RealtimeSignaling
+from robovox.shared.call_life import PUBLISH_SCRIPT
 from robovox.shared.lifecycle import RobotService
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.profile import RobotProfile

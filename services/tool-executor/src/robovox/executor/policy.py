@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 
 from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.entry import utc_now
-from robovox.shared.messages import LinkState, ToolCall
+from robovox.shared.link import LinkInfo
+from robovox.shared.messages import ToolCall
 from robovox.shared.profile import Precondition, RobotProfile, Tool
 from robovox.shared.profile.mapping import MISSING, read_field
 from robovox.shared.streams import RobotKeys
@@ -30,11 +31,11 @@ def check_deadline(call: ToolCall) -> Rejection | None:
     )
 
 
-def check_link(state: str | None, profile: RobotProfile, tool: Tool) -> Rejection | None:
-    """``state``: the ``state`` field of the robot's link hash, as the ROS adapter last wrote it (None: gone)."""
-    if state == LinkState.UP.value:
+def check_link(link: LinkInfo | None, profile: RobotProfile, tool: Tool) -> Rejection | None:
+    """``link``: the robot's link hash as the ROS adapter last wrote it (None: no adapter keeps one)."""
+    if link is not None and link.up:
         return None
-    why = "its ROS bridge is not answering" if state else "no ROS adapter is connected to it"
+    why = "its ROS bridge is not answering" if link else "no ROS adapter is connected to it"
     name = profile.display_name or profile.robot_id
     return Rejection(
         RejectionReason.ROBOT_OFFLINE,

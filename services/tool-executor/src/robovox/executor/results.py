@@ -1,9 +1,9 @@
-"""Wait for a command's result, wherever it was dispatched from.
-
-Every executor process follows each robot's results stream with plain XREAD
-(not a group: the result must reach the process waiting for it), and also
-checks the call record, which holds results written before it started
-listening, for example when it took a call over from a crashed executor.
+"""The results half of the executor's command RPC (``command_rpc``): every
+executor process follows each robot's ``command_results`` stream with plain
+XREAD (not a group: a result must reach the process waiting for it, whichever
+that is) and hands each result to the future of the call waiting for it. A
+result written before the waiter listened (a call taken over from a crashed
+executor) is in the call record, which ``wait`` reads first.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from robovox.shared.call_record import CallRecords, result_from_record
+from robovox.shared.call_life import CallLife
 from robovox.shared.consumer import UnreadableEntry, add_dead_letter, dead_letter, readable_fields
 from robovox.shared.entry import EntryError
 from robovox.shared.limits import Limits
@@ -26,15 +26,15 @@ from robovox.shared.streams import Group, RobotKeys
 log = logging.getLogger(__name__)
 
 
-class ResultWaiter:
+class ResultFollower:
     def __init__(
-        self, redis: Redis, keys: RobotKeys, records: CallRecords, block_ms: int, *, consumer: str, limits: Limits
+        self, redis: Redis, keys: RobotKeys, calls: CallLife, block_ms: int, *, consumer: str, limits: Limits
     ) -> None:
         self._redis = redis
         self._consumer = consumer
         self._limits = limits
         self._keys = keys
-        self._records = records
+        self._calls = calls
         self._block_ms = block_ms
         self._waiting: dict[str, asyncio.Future[CommandResult]] = {}
         self.listening = asyncio.Event()
@@ -62,7 +62,7 @@ class ResultWaiter:
             if not expected:
                 await self.listening.wait()
                 # Registered before this read, so a result cannot slip between the two.
-                stored = result_from_record(await self._records.read(self._keys, call_id))
+                stored = (await self._calls.read(self._keys, call_id)).result
                 if stored is not None:
                     return stored
             return await asyncio.wait_for(asyncio.shield(future), max(timeout_s, 0.0))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from jsonschema import Draft202012Validator
 from pydantic import TypeAdapter, ValidationError
@@ -25,17 +24,19 @@ from redis.asyncio import Redis
 from robovox.executor import outcome
 from robovox.executor.arguments import parse_arguments
 from robovox.executor.command import build_command
+from robovox.executor.command_rpc import CommandReply, CommandRpc
 from robovox.executor.policy import check_deadline, check_link, check_preconditions, check_repeated_motion
 from robovox.executor.queries import answer_query
-from robovox.executor.results import ResultWaiter
+from robovox.executor.results import ResultFollower
 from robovox.executor.settings import ExecutorSettings
 from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.aio import supervise
-from robovox.shared.call_record import STATE, Ack, CallRecords, CallState, result_from_record
+from robovox.shared.call_life import Ack, CallLife, CallRecord, CallState
 from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer
-from robovox.shared.entry import EntryError, format_time, utc_now
+from robovox.shared.entry import EntryError
 from robovox.shared.limits import cut_text
-from robovox.shared.messages import LINK_STATE_FIELD, CallId, InboxEntry, ToolCall
+from robovox.shared.link import LinkInfo
+from robovox.shared.messages import CallId, InboxEntry, ToolCall
 from robovox.shared.profile import RobotProfile, Tool
 from robovox.shared.streams import Group, RobotKeys
 
@@ -60,16 +61,18 @@ class RobotCalls:
         self._redis = redis
         self._settings = settings
         self._keys = RobotKeys.of(profile.robot_id)
-        self._records = CallRecords(redis)
+        self._calls = CallLife(redis)
         self._limits = settings.limits
         self._validators: dict[str, tuple[object, Draft202012Validator]] = {}
-        self.results = ResultWaiter(
-            redis,
+        results = ResultFollower(
+            redis, self._keys, self._calls, settings.block_ms, consumer=settings.consumer(SERVICE), limits=self._limits
+        )
+        self.commands = CommandRpc(
             self._keys,
-            self._records,
-            settings.block_ms,
-            consumer=settings.consumer(SERVICE),
-            limits=self._limits,
+            self._calls,
+            results,
+            start_grace_s=settings.start_grace_s,
+            result_grace_s=settings.result_grace_s,
         )
         self.consumer = StreamConsumer(
             redis,
@@ -86,7 +89,7 @@ class RobotCalls:
 
     async def run(self, stopping: asyncio.Event) -> None:
         robot = self.profile.robot_id
-        listener = asyncio.create_task(self.results.run(stopping), name=f"{robot} results listener")
+        listener = asyncio.create_task(self.commands.run(stopping), name=f"{robot} results listener")
         consumer = asyncio.create_task(self.consumer.run(), name=f"{robot} tool-call consumer")
         try:
             await supervise(stopping, [consumer, listener])
@@ -102,17 +105,19 @@ class RobotCalls:
         if call.robot_id != self.profile.robot_id:
             raise PermanentError(f"call for robot {call.robot_id!r} on {self.profile.robot_id!r}'s stream")
         async with self._redis.pipeline(transaction=False) as pipe:  # one round trip for what every call reads
-            pipe.hget(self._keys.call_record(call.call_id), STATE)
-            pipe.hget(self._keys.link_state, LINK_STATE_FIELD)
-            state, link_state = await pipe.execute()
-        if state == CallState.DONE:
+            pipe.hgetall(self._keys.call_record(call.call_id))
+            pipe.hgetall(self._keys.link_state)
+            record_fields, link_fields = await pipe.execute()
+        record = CallRecord.from_record(record_fields)
+        if record.state is CallState.DONE:
             return None
         tool = self.profile.tool(call.name)
-        if state == CallState.DISPATCHED:
+        if record.state not in (None, CallState.PUBLISHED):
             log.info("%s: %s was dispatched before; waiting for its result", call.robot_id, call.call_id)
-            entry = await self._await_result(call, tool)
+            reply = await self.commands.reply(call, _timeout_s(tool))
+            entry = self._answer(call, tool, reply)
         else:
-            entry = await self._decide_and_run(call, tool, link_state)
+            entry = await self._decide_and_run(call, tool, _link(call.robot_id, link_fields))
         await self._finish(entry, Ack(stream, Group.TOOL_EXECUTOR, entry_id))
         return ACKED
 
@@ -123,7 +128,7 @@ class RobotCalls:
         if text != entry.text:
             entry = entry.model_copy(update={"text": text})
         assert entry.call_id is not None, "every answer is a function_call_output"
-        if await self._records.finish(self._keys, entry.call_id, entry, ack):
+        if await self._calls.finish(self._keys, entry.call_id, entry, ack):
             log.info(
                 "%s: %s %s -> %s%s",
                 entry.robot_id,
@@ -133,7 +138,7 @@ class RobotCalls:
                 f" ({entry.reason})" if entry.reason else "",
             )
 
-    async def _decide_and_run(self, call: ToolCall, tool: Tool | None, link_state: str | None) -> InboxEntry:
+    async def _decide_and_run(self, call: ToolCall, tool: Tool | None, link: LinkInfo | None) -> InboxEntry:
         if tool is None:
             names = ", ".join(t.name for t in self.profile.tools)
             return outcome.rejected(
@@ -149,7 +154,7 @@ class RobotCalls:
             return outcome.rejected(call, arguments)
         rejection = (
             check_deadline(call)
-            or check_link(link_state, self.profile, tool)
+            or check_link(link, self.profile, tool)
             or await check_preconditions(self._redis, self._keys, tool)
         )
         if rejection is None and tool.is_query:
@@ -160,14 +165,8 @@ class RobotCalls:
         )
         if rejection is not None:
             return outcome.rejected(call, rejection)
-        await self.results.expect(call.call_id)
-        try:
-            first = await self._records.dispatch(self._keys, build_command(call, tool, arguments))
-        except BaseException:
-            self.results.forget(call.call_id)
-            raise
-        # Dispatched now: its result cannot have come yet. Dispatched before (another delivery): look.
-        return await self._await_result(call, tool, expected=first)
+        reply = await self.commands.call(call, build_command(call, tool, arguments), tool.timeout_s)
+        return self._answer(call, tool, reply)
 
     def _validator(self, tool: Tool) -> Draft202012Validator:
         """The tool's schema, compiled once (again if the profile's tool changed)."""
@@ -177,17 +176,10 @@ class RobotCalls:
             self._validators[tool.name] = cached
         return cached[1]
 
-    async def _await_result(self, call: ToolCall, tool: Tool | None, *, expected: bool = False) -> InboxEntry:
-        """The result; or, if the adapter has not started the command shortly after its deadline, "not run"."""
-        start_by = call.deadline + timedelta(seconds=self._settings.start_grace_s)
-        result = await self.results.wait(call.call_id, _seconds_until(start_by), expected=expected)
-        if result is None:
-            if await self._records.abandon(self._keys, call.call_id, format_time(utc_now())):
-                return outcome.not_started(call)
-            timeout_s = tool.timeout_s if tool else 0.0
-            until = call.deadline + timedelta(seconds=timeout_s + self._settings.result_grace_s)
-            result = await self.results.wait(call.call_id, _seconds_until(until))
-        return outcome.from_result(call, tool, self.profile, result)
+    def _answer(self, call: ToolCall | UnreadableCall, tool: Tool | None, reply: CommandReply) -> InboxEntry:
+        if not reply.started:
+            return outcome.not_started(call)
+        return outcome.from_result(call, tool, self.profile, reply.result)
 
     async def _answer_dead_letter(self, stream: str, fields: dict[str, str], reason: str) -> None:
         """A call given up on still gets exactly one output if it names a call of this robot, and the
@@ -199,18 +191,24 @@ class RobotCalls:
         if fields.get("robot_id") != self.profile.robot_id:
             return  # another robot's call: answered on nobody's inbox
         call = UnreadableCall(call_id, self.profile.robot_id, cut_text(fields.get("name", ""), 128))
-        record = await self._records.read(self._keys, call_id)
-        if record.get(STATE) == CallState.DONE:
+        record = await self._calls.read(self._keys, call_id)
+        if record.state is CallState.DONE:
             return
-        if record.get(STATE) != CallState.DISPATCHED:
+        if record.state in (None, CallState.PUBLISHED):
             entry = outcome.not_processed(call, reason)
-        elif await self._records.abandon(self._keys, call_id, format_time(utc_now())):
-            entry = outcome.not_started(call)
         else:
-            result = result_from_record(await self._records.read(self._keys, call_id))
-            entry = outcome.from_result(call, self.profile.tool(call.name), self.profile, result)
+            entry = self._answer(call, self.profile.tool(call.name), await self.commands.known_reply(call_id))
         await self._finish(entry)
 
 
-def _seconds_until(moment: datetime) -> float:
-    return max((moment - utc_now()).total_seconds(), 0.0)
+def _link(robot_id: str, fields: dict[str, str]) -> LinkInfo | None:
+    """The link hash; one that cannot be read counts as no link (motion refused), and is logged."""
+    try:
+        return LinkInfo.from_hash(fields)
+    except EntryError as exc:
+        log.warning("%s: unreadable link hash, treated as offline: %s", robot_id, exc)
+        return None
+
+
+def _timeout_s(tool: Tool | None) -> float:
+    return tool.timeout_s if tool else 0.0

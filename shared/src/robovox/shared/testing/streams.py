@@ -12,8 +12,11 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from robovox.shared.call_life import PUBLISH_SCRIPT, publish_script_call
 from robovox.shared.entry import utc_now
-from robovox.shared.messages import InboxEntry, LinkState, ToolCall
+from robovox.shared.link import LinkInfo, LinkState
+from robovox.shared.messages import InboxEntry, ToolCall
+from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
 from robovox.shared.telemetry import encode_latest
 
@@ -33,16 +36,31 @@ async def add_tool_call(
     call_id: str | None = None,
     deadline_in_s: float = 10.0,
 ) -> ToolCall:
-    """XADD a tool call as the gateway would."""
+    """Publish a tool call as the gateway does (the call life's publish script: record, tool-call
+    entry, conversation item); a call id published before is left alone."""
+    now = utc_now()
     call = ToolCall(
         call_id=call_id or new_call_id(),
         robot_id=robot_id,
         name=name,
         arguments=arguments if isinstance(arguments, str) else json.dumps(arguments),
         session_id="sess_test",
-        deadline=utc_now() + timedelta(seconds=deadline_in_s),
+        issued_at=now,
+        deadline=now + timedelta(seconds=deadline_in_s),
     )
-    await redis.xadd(RobotKeys.of(robot_id).tool_calls, call.to_fields())  # type: ignore[arg-type]
+    item = ConversationItem(
+        conversation_id="conv_test",
+        robot_id=robot_id,
+        kind=ItemKind.FUNCTION_CALL,
+        call_id=call.call_id,
+        name=name,
+        arguments=call.arguments,
+        source="model",
+        session_id=call.session_id,
+        at=now,
+    )
+    keys, args = publish_script_call(RobotKeys.of(robot_id), call, item)
+    await redis.eval(PUBLISH_SCRIPT, len(keys), *keys, *args)
     return call
 
 
@@ -98,8 +116,12 @@ async def wait_for_output(
     raise TimeoutError(f"no inbox entry for {call_id} within {timeout_s} s")
 
 
-async def set_link_up(redis: Redis, robot_id: str) -> None:
-    await redis.hset(RobotKeys.of(robot_id).link_state, "state", LinkState.UP.value)
+async def set_link(redis: Redis, robot_id: str, state: LinkState = LinkState.UP) -> None:
+    """Write the robot's link hash as a ROS adapter would."""
+    info = LinkInfo(
+        state=state, since=utc_now(), rosbridge_url="ws://test", adapter="test", connects=1, telemetry_dropped=0
+    )
+    await redis.hset(RobotKeys.of(robot_id).link_state, mapping=info.to_fields())  # type: ignore[arg-type]
 
 
 async def set_telemetry(
