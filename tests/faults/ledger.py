@@ -48,6 +48,12 @@ class Report:
     """Answered "unknown" although no op of the call reached the robot."""
     unknown_never_handed: int = 0
     """Of those, the ones whose command the adapter never sent (its result says not sent, or there is none)."""
+    unknown_without_op: list[str] = field(default_factory=list)
+    """Every call counted in ``unknown_never_sent``."""
+    unknown_in_flight_at_kill: int = 0
+    """Of those, the ones the killed adapter had started (claimed and written to its rosbridge socket)
+    before it died: the connection's reset can drop frames the bridge had not read yet, so "sent, no
+    confirmation" is the truth. Counted apart, never as a failure; started after the kill would be one."""
     said_not_sent_but_ran: int = 0
     strict_unknown: bool = True
     """Count every "unknown" without an op as a failure; a half-open freeze sets it False, because
@@ -84,7 +90,11 @@ class Report:
             "duplicated": self.duplicated,
             "executed_twice": self.executed_twice,
             "late": self.late,
-            "unknown_never_sent": self.unknown_never_sent if self.strict_unknown else self.unknown_never_handed,
+            "unknown_never_sent": (
+                self.unknown_never_sent - self.unknown_in_flight_at_kill
+                if self.strict_unknown
+                else self.unknown_never_handed
+            ),
             "said_not_sent_but_ran": self.said_not_sent_but_ran,
         }
         return {k: v for k, v in {**counts, **self.checks}.items() if v}
@@ -108,6 +118,7 @@ class Report:
             (f"late (op more than {LATE_AFTER_S * 1000:.0f} ms after the deadline)", str(self.late)),
             ("unknown, no op reached the robot", str(self.unknown_never_sent)),
             ("  of which the adapter did not say sent", str(self.unknown_never_handed)),
+            ("  of which started by the killed adapter", str(self.unknown_in_flight_at_kill)),
             ("told not sent, but it ran", str(self.said_not_sent_but_ran)),
             ("answer latency p50 / p99 ms", f"{self.p50_ms:.1f} / {self.p99_ms:.1f}"),
             ("outcomes", outcomes),
@@ -172,6 +183,7 @@ def count(
             report.outcomes[f"{outcome}({reason})" if reason else outcome] += 1
             if outcome == "unknown" and not reached:
                 report.unknown_never_sent += 1
+                report.unknown_without_op.append(cid)
                 report.problem("unknown_never_sent", cid)
                 if not adapter_sent.get(cid):
                     report.unknown_never_handed += 1

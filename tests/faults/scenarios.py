@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Final
 
+from robovox.shared.call_life import CallLife
+from robovox.shared.entry import utc_now
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import last_entry_id
 
@@ -96,15 +99,28 @@ async def executor_kill_one_of_two(rig: Rig, duration_s: float, rate_per_robot: 
 
 
 async def adapter_kill(rig: Rig, duration_s: float, rate_per_robot: float = RATE_PER_ROBOT) -> Report:
+    killed_at: list[datetime] = []
+
     async def inject(rig: Rig, load: LoadGenerator, per_second: int) -> str:
         assert rig.adapter is not None
         at = len(load.calls)
         rig.adapter.kill()
+        killed_at.append(utc_now())
         back = await _calls_pass(load, per_second)
         rig.adapter.start()
         return f"SIGKILL {rig.adapter.name} at call {at}, restarted at call {back}"
 
-    return await _run(rig, duration_s, rate_per_robot, inject)
+    async def after(rig: Rig, report: Report) -> None:
+        """An "unknown" without an op is the truth only for a command the killed adapter had started."""
+        calls = CallLife(rig.redis)
+        for call_id in report.unknown_without_op:
+            record = await calls.read(RobotKeys.of(call_id.split("_")[1]), call_id)
+            if record.started_at is not None and record.started_at < killed_at[0]:
+                report.unknown_in_flight_at_kill += 1
+            else:
+                report.problem("unknown_started_after_the_kill", call_id)
+
+    return await _run(rig, duration_s, rate_per_robot, inject, after=after)
 
 
 async def redis_kill(rig: Rig, duration_s: float, rate_per_robot: float = RATE_PER_ROBOT) -> Report:

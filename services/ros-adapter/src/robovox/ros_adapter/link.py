@@ -1,13 +1,13 @@
 """One robot's rosbridge link: roslibpy (asyncio transport) bridged into our event loop.
 
-roslibpy runs its own event loop on a thread named ``roslibpy-asyncio``. Its
-convenience calls (``Service.call``, ``Topic.publish``) go through
-``factory.on_ready``, which *queues* a message while the link is down and
-replays it after reconnect: a robot command could then run seconds or hours
-late. So commands never take that path. Each one is sent by a function run
-on roslibpy's loop thread, which checks — on the same thread that tears the
-link down, so nothing can change in between — that the link is up and the
-deadline not passed, and hands the message straight to the live protocol.
+roslibpy runs on the adapter's own event loop (``roslibpy_loop``; by default
+it would start a thread of its own). Its convenience calls (``Service.call``,
+``Topic.publish``) go through ``factory.on_ready``, which *queues* a message
+while the link is down and replays it after reconnect: a robot command could
+then run seconds or hours late. So commands never take that path. Each one is
+sent by a function run on roslibpy's loop, in the step that follows the
+command's claim, which checks that the link is up and the deadline not passed
+and writes the frame straight into the live protocol.
 A command that cannot go out fails at once; one that went out and whose link
 dropped fails as "link lost" instead of hanging.
 
@@ -29,6 +29,7 @@ from typing import Any
 import roslibpy
 from roslibpy.comm.comm_asyncio import AsyncioRosBridgeClientFactory
 
+from robovox.ros_adapter import roslibpy_loop
 from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, NotSentReason
 from robovox.shared.link import LinkState
 
@@ -71,6 +72,7 @@ class RosbridgeLink:
         self._generation = 0
         """Which roslibpy connection is ours; events of a retired one are ignored."""
         self._subscriptions: list[tuple[str, str, int, Callable[[dict[str, Any]], None]]] = []
+        roslibpy_loop.install()
         self._ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
         self._factory: Any = self._ros.factory
         self._ping_interval_s = ping_interval_s
@@ -103,6 +105,7 @@ class RosbridgeLink:
         self._generation += 1
         generation = self._generation
         self._ros, self._factory = ros, ros.factory
+        ros.factory.protocol = roslibpy_loop.ImmediateProtocol
         ros.factory.on("ready", lambda proto: self._on_ready_thread(generation, proto))
         ros.factory.on("close", lambda proto: self._on_close_thread(generation, proto))
         self._topics = []
@@ -361,7 +364,10 @@ class RosbridgeLink:
                     return
                 self._loop_call(_settle, outcome, None)
 
-        self._ros_loop.call_soon_threadsafe(on_ros_loop)
+        if self._ros_loop is asyncio.get_running_loop():
+            on_ros_loop()  # in this step: nothing runs between the caller's last await and the write
+        else:
+            self._ros_loop.call_soon_threadsafe(on_ros_loop)
         await outcome
 
     def _resolve(self, request_id: str, reply: Reply) -> None:
