@@ -11,11 +11,12 @@ CHROMIUM := /usr/bin/chromium
 # Chromium (and every server the tests start) can reach nothing but 127.0.0.1 / ::1.
 ISOLATED := unshare -rn sh -c
 
-.PHONY: help env demo test test-browser browser-deps check lint typecheck bench soak clean
+.PHONY: help env demo test test-fast test-browser browser-deps check lint typecheck bench soak clean
 
 help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
 	@echo "make test    run lint, type checks and the test suite (browser tests included)"
+	@echo "make test-fast  run the unit layer only (no Redis, servers, WebRTC or processes), in seconds"
 	@echo "make bench   run the pipeline, session-gateway and alert benchmarks"
 	@echo "make soak    run the fault suite for 60 s a scenario, then the soak benchmark"
 
@@ -42,6 +43,11 @@ typecheck: env
 test: lint typecheck browser-deps
 	$(RUN) pytest -q -m "not browser"
 	$(MAKE) --no-print-directory test-browser
+
+# The unit layer of the test pyramid: tests that need no peer (pyproject's markers say which do).
+UNIT := not (redis or network or webrtc or process or browser)
+test-fast: env
+	$(RUN) pytest -q -m "$(UNIT)"
 
 # Headless Chromium against the console and the Realtime-compatible endpoints, isolated on loopback.
 test-browser: env browser-deps

@@ -11,7 +11,7 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from robovox.shared.replica import NameInUse, ReplicaLease
+from robovox.shared.replica import NameInUseError, ReplicaLease
 from robovox.shared.streams import replica_key
 
 NAME = "tool-executor@test"
@@ -44,7 +44,7 @@ async def test_a_live_process_of_this_host_keeps_its_name(redis: Redis) -> None:
     alive = await asyncio.create_subprocess_exec("sleep", "30")
     try:
         await redis.set(replica_key(NAME), f"{HOST}:{alive.pid}:alive", px=10_000)
-        with pytest.raises(NameInUse, match=f"in use by process {alive.pid} on this host; give each replica"):
+        with pytest.raises(NameInUseError, match=f"in use by process {alive.pid} on this host; give each replica"):
             await ReplicaLease(redis, NAME).acquire()
     finally:
         alive.kill()
@@ -64,5 +64,5 @@ async def test_a_process_whose_name_was_taken_stops(redis: Redis) -> None:
     lease = ReplicaLease(redis, NAME)
     await lease.acquire()
     await redis.set(replica_key(NAME), "edge-9:1:thief", px=10_000)
-    with pytest.raises(NameInUse, match="was taken by another process"):
+    with pytest.raises(NameInUseError, match="was taken by another process"):
         await asyncio.wait_for(lease.keep(asyncio.Event()), 5)

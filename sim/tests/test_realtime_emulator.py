@@ -18,6 +18,8 @@ from robovox.sim.realtime import EmulatedSession, FunctionCall, RealtimeEmulator
 from robovox.sim.realtime.client import EmulatorClient
 from robovox.sim.realtime.events import InvalidServerEvent, check_server_event, expiry_message
 
+pytestmark = pytest.mark.webrtc
+
 API_KEY = "sk-test"
 TOOLS: list[dict[str, Any]] = [
     {

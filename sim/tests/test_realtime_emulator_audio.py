@@ -17,6 +17,8 @@ from robovox.sim.realtime.audio import FRAME_SAMPLES, SAMPLE_RATE, TONE_AMPLITUD
 from robovox.sim.realtime.client import MICROPHONE_AMPLITUDE, MICROPHONE_HZ, EmulatorClient, Microphone
 from robovox.sim.realtime.vad import MIN_SPEECH_MS, SpeechDetector, TurnDetection, threshold_level
 
+pytestmark = pytest.mark.webrtc
+
 API_KEY = "sk-test"
 TOOLS: list[dict[str, Any]] = [
     {

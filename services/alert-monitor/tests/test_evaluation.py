@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from robovox.alert_monitor.evaluation import RobotEvaluation, UnreadableSample
+from robovox.alert_monitor.evaluation import RobotEvaluation, UnreadableSampleError
 from robovox.alert_monitor.forecast import BatteryForecaster
 from robovox.alert_monitor.notices import CRITICAL_INSTRUCTIONS
 from robovox.shared.entry import format_time
@@ -138,11 +138,11 @@ def test_context_is_told_when_it_moves_enough() -> None:
 
 def test_unreadable_samples_are_refused_and_unwatched_ones_skipped() -> None:
     evaluation = RobotEvaluation(shipped_profile(), now=T0)
-    with pytest.raises(UnreadableSample, match="unreadable sample on /battery/voltage: JSONDecodeError"):
+    with pytest.raises(UnreadableSampleError, match="unreadable sample on /battery/voltage: JSONDecodeError"):
         evaluation.evaluate({"robot_id": "cleaner-1", "topic": "/battery/voltage", "msg": "{not json"})
-    with pytest.raises(UnreadableSample, match="sample for robot 'cleaner-2' on 'cleaner-1''s stream"):
+    with pytest.raises(UnreadableSampleError, match="sample for robot 'cleaner-2' on 'cleaner-1''s stream"):
         evaluation.evaluate({**sample("/battery/voltage", {"data": 20.0}, T0), "robot_id": "cleaner-2"})
-    with pytest.raises(UnreadableSample, match="it has no topic"):
+    with pytest.raises(UnreadableSampleError, match="it has no topic"):
         evaluation.evaluate({"junk": "x"})
     evaluation.evaluate(sample("/digital_io/state", {"camera_led": True}, T0))
     evaluation.evaluate(sample("/robovox/battery_forecast", {"voltage": 1.0}, T0))

@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from robovox.ros_adapter.link import RosbridgeLink, configure_reconnect
 from robovox.shared.embedded_redis import free_port
 from robovox.shared.link import LinkState
 from robovox.sim.robot import RobotSimulator
+
+pytestmark = pytest.mark.network
 
 
 async def test_a_handshake_that_never_comes_is_replaced_by_a_fresh_connection() -> None:

@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
+from robovox.shared.errors import RoboVoxError
+
 
 async def wait_first(*awaitables: Awaitable[Any], within_s: float | None = None) -> None:
     """Return when one of ``awaitables`` is done or ``within_s`` seconds have passed; the rest are cancelled."""
@@ -17,12 +19,12 @@ async def wait_first(*awaitables: Awaitable[Any], within_s: float | None = None)
             task.cancel()
 
 
-class TaskEnded(RuntimeError):
+class TaskEndedError(RoboVoxError, RuntimeError):
     """A task a worker depends on ended while the worker was meant to run on."""
 
 
 async def supervise(stopping: asyncio.Event, tasks: Sequence[asyncio.Task[Any]]) -> None:
-    """Return when ``stopping`` is set; raise TaskEnded, naming the task and its error, if one of
+    """Return when ``stopping`` is set; raise TaskEndedError, naming the task and its error, if one of
     ``tasks`` ends first (the others are cancelled). A robot's consumer that died would otherwise
     leave it unserved, silently."""
     stop = asyncio.ensure_future(stopping.wait())
@@ -38,4 +40,4 @@ async def supervise(stopping: asyncio.Event, tasks: Sequence[asyncio.Task[Any]])
     await asyncio.wait(tasks, timeout=2.0)
     error = None if ended.cancelled() else ended.exception()
     why = f": {type(error).__name__}: {error}" if error else " without being asked to stop"
-    raise TaskEnded(f"{ended.get_name()} ended{why}") from error
+    raise TaskEndedError(f"{ended.get_name()} ended{why}") from error

@@ -17,10 +17,12 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from robovox.shared.errors import RoboVoxError
+
 MIN_VERSION = (6, 2)
 
 
-class RedisUnavailableError(RuntimeError):
+class RedisUnavailableError(RoboVoxError, RuntimeError):
     pass
 
 

@@ -17,8 +17,10 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from robovox.shared.errors import RoboVoxError
 
-class EntryError(ValueError):
+
+class EntryError(RoboVoxError, ValueError):
     """A stream entry that does not match its model: never worth retrying."""
 
 

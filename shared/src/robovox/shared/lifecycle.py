@@ -14,10 +14,11 @@ from typing import Any, Generic, Protocol, TypeVar
 import uvloop
 from redis.asyncio import Redis
 
+from robovox.shared.errors import RoboVoxError
 from robovox.shared.logs import configure_logging
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.redis_client import connect_redis
-from robovox.shared.replica import NameInUse, ReplicaLease
+from robovox.shared.replica import NameInUseError, ReplicaLease
 from robovox.shared.settings import EventLoop, ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,8 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
             lease = ReplicaLease(redis, self.settings.consumer(self.name))
             try:
                 await lease.acquire()
-            except NameInUse as exc:
-                raise ServiceFailed(f"{self.name} cannot start: {exc}") from exc
+            except NameInUseError as exc:
+                raise ServiceFailedError(f"{self.name} cannot start: {exc}") from exc
             # In place: what was handed this dict before (the gateway's API) sees the workers.
             self.robots.update({rid: self.make_worker(redis, p) for rid, p in self.profiles.items()})
             log.info("%s serving %s as %s", self.name, ", ".join(sorted(self.robots)), lease.name)
@@ -88,12 +89,12 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
                 log.critical("%s: %s; stopping", self.name, exc)
                 self.stop()
                 await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_ms / 1000 + 2)
-                raise ServiceFailed(f"{self.name} stopped: {exc}") from exc
+                raise ServiceFailedError(f"{self.name} stopped: {exc}") from exc
         finally:
             await redis.aclose()
 
 
-class ServiceFailed(RuntimeError):
+class ServiceFailedError(RoboVoxError, RuntimeError):
     """A service stopped because one of its workers failed."""
 
 
@@ -128,5 +129,5 @@ def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], s
     try:
         with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
             runner.run(serve())
-    except ServiceFailed as exc:
+    except ServiceFailedError as exc:
         raise SystemExit(f"{exc}") from exc

@@ -27,6 +27,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from robovox.shared.consumer import REDIS_DOWN
+from robovox.shared.errors import RoboVoxError
 from robovox.shared.streams import replica_key
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ return 1
 """
 
 
-class NameInUse(RuntimeError):
+class NameInUseError(RoboVoxError, RuntimeError):
     """Another live process holds this consumer name."""
 
 
@@ -73,7 +74,7 @@ class ReplicaLease:
         self._refresh = redis.register_script(_REFRESH)
 
     async def acquire(self) -> None:
-        """Hold the name, or raise NameInUse saying who does."""
+        """Hold the name, or raise NameInUseError saying who does."""
         waited_for: str | None = None
         current: str | None
         give_up = time.monotonic() + LEASE_TTL_MS / 1000 + 2
@@ -91,19 +92,19 @@ class ReplicaLease:
                 return
             host, pid = self._parse(current)
             if host == self._host:
-                raise NameInUse(
+                raise NameInUseError(
                     f"consumer name {self.name!r} is in use by process {pid} on this host; give each replica "
                     "its own ROBOVOX_CONSUMER_NAME"
                 )
             if waited_for is None:
                 log.warning("consumer name %s is held by %s; waiting for its lease to expire", self.name, current)
             elif current != waited_for or time.monotonic() > give_up:
-                raise NameInUse(f"consumer name {self.name!r} is in use by a live process on {host}")
+                raise NameInUseError(f"consumer name {self.name!r} is in use by a live process on {host}")
             waited_for = current
             await asyncio.sleep(0.5)
 
     async def keep(self, stopping: asyncio.Event) -> None:
-        """Refresh the lease until ``stopping``; raise NameInUse if another process took the name."""
+        """Refresh the lease until ``stopping``; raise NameInUseError if another process took the name."""
         while not stopping.is_set():
             try:
                 held = await self._refresh(keys=[self._key], args=[self.holder, LEASE_TTL_MS])
@@ -111,7 +112,7 @@ class ReplicaLease:
                 log.warning("consumer name %s: lease not refreshed (%s)", self.name, exc)
                 held = True
             if not held:
-                raise NameInUse(f"consumer name {self.name!r} was taken by another process")
+                raise NameInUseError(f"consumer name {self.name!r} was taken by another process")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), REFRESH_S)
         with contextlib.suppress(*REDIS_DOWN):

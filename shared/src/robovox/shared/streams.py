@@ -156,7 +156,3 @@ class RobotKeys:
     def motion_guard(self, tool: str, arguments_digest: str) -> str:
         """String with a TTL: a motion command with these arguments ran recently."""
         return self._key(f"motion_guard:{tool}:{arguments_digest}")
-
-    def consumed_streams(self) -> tuple[str, ...]:
-        """Streams that have consumer groups (and so may produce dead letters)."""
-        return (self.tool_calls, self.commands, self.inbox)

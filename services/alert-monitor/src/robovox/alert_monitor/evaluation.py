@@ -15,6 +15,7 @@ from typing import Any
 
 from robovox.alert_monitor import notices
 from robovox.alert_monitor.context import ContextField
+from robovox.alert_monitor.errors import MonitorError
 from robovox.alert_monitor.forecast import BatteryForecaster, Forecast
 from robovox.alert_monitor.rules import RuleEvaluator, Transition
 from robovox.shared.messages import AlertTransition, InboxEntry, InboxKind, parse_time
@@ -47,7 +48,7 @@ class Outgoing:
         return bool(self.alerts or self.derived)
 
 
-class UnreadableSample(ValueError):
+class UnreadableSampleError(MonitorError, ValueError):
     """A telemetry entry that is not a sample the monitor can evaluate."""
 
 
@@ -75,14 +76,14 @@ class RobotEvaluation:
         self.samples_unreadable = 0
 
     def evaluate(self, fields: Mapping[str, str]) -> None:
-        """One telemetry stream entry (decoded fields); UnreadableSample if it is not a sample."""
+        """One telemetry stream entry (decoded fields); UnreadableSampleError if it is not a sample."""
         topic = fields.get("topic")
         if topic is None:
             self.samples_unreadable += 1
-            raise UnreadableSample("not a telemetry sample: it has no topic")
+            raise UnreadableSampleError("not a telemetry sample: it has no topic")
         if fields.get("robot_id") != self.robot_id:
             self.samples_unreadable += 1
-            raise UnreadableSample(f"sample for robot {fields.get('robot_id')!r} on {self.robot_id!r}'s stream")
+            raise UnreadableSampleError(f"sample for robot {fields.get('robot_id')!r} on {self.robot_id!r}'s stream")
         if topic not in self.topics or topic in self.derived_topics:
             return  # derived samples were evaluated when they were made
         try:
@@ -91,10 +92,10 @@ class RobotEvaluation:
         except (KeyError, ValueError, TypeError, RecursionError) as exc:
             self.samples_unreadable += 1
             what = f"no {exc.args[0]} field" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
-            raise UnreadableSample(f"unreadable sample on {topic}: {what}") from None
+            raise UnreadableSampleError(f"unreadable sample on {topic}: {what}") from None
         if not isinstance(msg, dict):
             self.samples_unreadable += 1
-            raise UnreadableSample(f"unreadable sample on {topic}: msg is not a JSON object")
+            raise UnreadableSampleError(f"unreadable sample on {topic}: msg is not a JSON object")
         self.samples_evaluated += 1
         self._evaluate(topic, msg, at)
 

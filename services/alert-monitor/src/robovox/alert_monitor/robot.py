@@ -22,10 +22,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, UnreadableSample
+from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, UnreadableSampleError
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
-from robovox.shared.consumer import UnreadableEntry, dead_letter, decode_fields
+from robovox.shared.consumer import UnreadableEntryError, dead_letter, decode_fields
 from robovox.shared.entry import EntryError
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter, InboxEntry
@@ -125,7 +125,7 @@ class RobotMonitor:
             self.position = entries[-1][0].decode()
 
     def _reject(self, entry_id: str, raw: dict[bytes, bytes], error: Exception) -> None:
-        known = isinstance(error, UnreadableEntry | UnreadableSample)
+        known = isinstance(error, UnreadableEntryError | UnreadableSampleError)
         reason = str(error) if known else f"evaluation failed: {type(error).__name__}: {error}"
         log.error("%s: telemetry entry %s dead-lettered: %s", self.robot_id, entry_id, cut_text(reason, 300))
         self._dead_letters.append(

@@ -13,7 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from robovox.shared.consumer import UnreadableEntry, add_dead_letter, dead_letter, decode_fields, decode_lossy
+from robovox.shared.consumer import UnreadableEntryError, add_dead_letter, dead_letter, decode_fields, decode_lossy
 from robovox.shared.entry import EntryError
 from robovox.shared.limits import Limits, cut_text
 from robovox.shared.redis_client import read_raw
@@ -89,7 +89,7 @@ class ConversationLog:
             if len(item.text) > (limit := self._limits.output_chars):
                 item = item.model_copy(update={"text": cut_text(item.text, limit)})
             return item
-        except (UnreadableEntry, EntryError) as exc:
+        except (UnreadableEntryError, EntryError) as exc:
             if entry_id not in self._rejected:
                 self._rejected.add(entry_id)
                 await self._dead_letter(entry_id, raw, str(exc))

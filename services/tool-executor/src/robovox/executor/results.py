@@ -16,7 +16,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from robovox.shared.call_life import CallLife
-from robovox.shared.consumer import UnreadableEntry, add_dead_letter, dead_letter, readable_fields
+from robovox.shared.consumer import UnreadableEntryError, add_dead_letter, dead_letter, readable_fields
 from robovox.shared.entry import EntryError
 from robovox.shared.limits import Limits
 from robovox.shared.messages import CommandResult
@@ -103,7 +103,7 @@ class ResultFollower:
         call then reads the adapter's result from the call record, or abandons the call)."""
         try:
             result = CommandResult.from_fields(readable_fields(raw, self._limits.entry_bytes))
-        except (UnreadableEntry, EntryError) as exc:
+        except (UnreadableEntryError, EntryError) as exc:
             await self._dead_letter(entry_id, raw, str(exc))
             return
         if result.robot_id != self._keys.robot_id:

@@ -12,7 +12,7 @@ from robovox.shared.consumer.config import (
 )
 from robovox.shared.consumer.loop import StreamConsumer
 from robovox.shared.consumer.raw import (
-    UnreadableEntry,
+    UnreadableEntryError,
     add_dead_letter,
     dead_letter,
     decode_fields,
@@ -30,7 +30,7 @@ __all__ = [
     "Handler",
     "PermanentError",
     "StreamConsumer",
-    "UnreadableEntry",
+    "UnreadableEntryError",
     "add_dead_letter",
     "dead_letter",
     "decode_fields",

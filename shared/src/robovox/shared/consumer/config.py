@@ -9,6 +9,7 @@ from typing import Final
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from robovox.shared.errors import RoboVoxError
 from robovox.shared.limits import Limits
 
 Fields = dict[str, str]
@@ -30,7 +31,7 @@ REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 """Transient: Redis unreachable, a connection dropped, no pooled connection free in time."""
 
 
-class PermanentError(Exception):
+class PermanentError(RoboVoxError):
     """Raised by a handler for an entry that can never succeed (malformed, invalid):
     it is dead-lettered at once instead of being retried."""
 

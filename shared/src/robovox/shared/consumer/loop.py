@@ -44,7 +44,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
-from robovox.shared.consumer.raw import UnreadableEntry, dead_letter, decode_lossy, readable_fields, text
+from robovox.shared.consumer.raw import UnreadableEntryError, dead_letter, decode_lossy, readable_fields, text
 from robovox.shared.redis_client import dedicated_reader
 from robovox.shared.streams import MaxLen
 
@@ -90,10 +90,6 @@ class StreamConsumer:
     def stop(self) -> None:
         """Ask the loop to finish: it returns after the current read and in-flight handlers."""
         self._stopping.set()
-
-    @property
-    def in_flight(self) -> int:
-        return len(self._in_flight)
 
     async def run(self) -> None:
         self._reader = dedicated_reader(self._redis)
@@ -275,7 +271,7 @@ class StreamConsumer:
     async def _process_once(self, stream: str, entry_id: str, raw: RawFields, deliveries: int) -> None:
         try:
             fields = readable_fields(raw, self._cfg.max_entry_bytes)
-        except UnreadableEntry as exc:
+        except UnreadableEntryError as exc:
             await self._dead_letter(stream, entry_id, raw, deliveries, str(exc))
             return
         if deliveries > self._cfg.max_deliveries:

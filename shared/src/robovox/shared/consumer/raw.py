@@ -15,6 +15,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from robovox.shared.consumer.config import REDIS_DOWN, Fields
+from robovox.shared.errors import RoboVoxError
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter
 from robovox.shared.streams import MaxLen
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 REASON_CHARS: Final = 1000
 
 
-class UnreadableEntry(ValueError):
+class UnreadableEntryError(RoboVoxError, ValueError):
     """An entry that cannot be read as text: over the size limit, or not UTF-8."""
 
 
@@ -34,24 +35,24 @@ def text(value: bytes | str) -> str:
 
 
 def readable_fields(raw: Mapping[bytes, bytes] | Mapping[str, str], max_bytes: int) -> Fields:
-    """The entry as text, or UnreadableEntry saying why not: over ``max_bytes``, or not UTF-8."""
+    """The entry as text, or UnreadableEntryError saying why not: over ``max_bytes``, or not UTF-8."""
     if (size := sum(len(k) + len(v) for k, v in raw.items())) > max_bytes:
-        raise UnreadableEntry(f"entry of {size} bytes is over the limit of {max_bytes} bytes")
+        raise UnreadableEntryError(f"entry of {size} bytes is over the limit of {max_bytes} bytes")
     return decode_fields(raw)
 
 
 def decode_fields(raw: Mapping[bytes, bytes] | Mapping[str, str]) -> Fields:
-    """The entry as text, or UnreadableEntry naming the first field that is not UTF-8."""
+    """The entry as text, or UnreadableEntryError naming the first field that is not UTF-8."""
     fields: Fields = {}
     for key, value in raw.items():
         try:
             name = key.decode("utf-8") if isinstance(key, bytes) else key
         except UnicodeDecodeError as exc:
-            raise UnreadableEntry(f"a field name is not UTF-8 text (byte {key[exc.start]:#04x})") from None
+            raise UnreadableEntryError(f"a field name is not UTF-8 text (byte {key[exc.start]:#04x})") from None
         try:
             fields[name] = value.decode("utf-8") if isinstance(value, bytes) else value
         except UnicodeDecodeError as exc:
-            raise UnreadableEntry(
+            raise UnreadableEntryError(
                 f"field {text(key)!r} is not UTF-8 text (byte {value[exc.start]:#04x} at {exc.start})"
             ) from None
     return fields

@@ -11,10 +11,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from robovox.shared.errors import RoboVoxError
 from robovox.shared.profile.schema import RobotProfile
 
 
-class ProfileError(ValueError):
+class ProfileError(RoboVoxError, ValueError):
     """A profile that cannot be used; the message names file, line and field."""
 
 

@@ -31,3 +31,23 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
     client: Redis = Redis.from_url(redis_url, decode_responses=True)
     yield client
     await client.aclose()
+
+
+# The test pyramid. A test is marked by the kind of peer it needs, from the fixtures it uses
+# (or a module's own ``pytestmark`` where it starts the peer itself); the unit layer is what is
+# left: ``make test-fast`` runs ``-m "not (redis or network or webrtc or process or browser)"``.
+LAYER_BY_FIXTURE = {
+    "redis_server_url": "redis",  # a real redis-server
+    "sim": "network",  # the rosbridge simulator on a loopback port
+    "emulator": "webrtc",  # the Realtime emulator, with real WebRTC
+    "spawn_executor": "process",  # service processes
+    "rigs": "process",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, layer in LAYER_BY_FIXTURE.items():
+            if fixture in names:
+                item.add_marker(layer)
