@@ -72,20 +72,20 @@ class RosbridgeLink:
         self._generation = 0
         """Which roslibpy connection is ours; events of a retired one are ignored."""
         self._subscriptions: list[tuple[str, str, int, Callable[[dict[str, Any]], None]]] = []
-        roslibpy_loop.install()
-        self._ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
-        self._factory: Any = self._ros.factory
+        self._ros: Any = None
+        """The roslibpy connection (``roslibpy.Ros``) made at ``start()``, and its factory."""
+        self._factory: Any = None
         self._ping_interval_s = ping_interval_s
         self._ping_timeout_s = ping_timeout_s
         self._pongs: dict[bytes, asyncio.Future[None]] = {}
         self._watchdog: asyncio.Task[None] | None = None
-        self._ros_loop: asyncio.AbstractEventLoop = self._factory.manager.loop
         self._loop: asyncio.AbstractEventLoop | None = None
+        """The loop the link runs on, roslibpy included; set by ``start()``."""
         self._state = LinkState.CONNECTING
         self._state_waiters: list[asyncio.Future[None]] = []
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._advertised: set[str] = set()
-        """Topics advertised on the current connection (touched on roslibpy's thread only)."""
+        """Topics advertised on the current connection (on the current connection only)."""
         self._topics: list[Any] = []
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state_since = 0.0
@@ -97,26 +97,27 @@ class RosbridgeLink:
         """Begin connecting (and reconnecting, with backoff) in the background."""
         self._loop = asyncio.get_running_loop()
         self._state_since = time.monotonic()
-        self._connect(self._ros)
+        self._connect()
         self._watchdog = asyncio.create_task(self._watch_liveness(), name=f"{self.robot_id}-liveness")
 
-    def _connect(self, ros: Any) -> None:
-        """Make ``ros`` our connection: its events, the telemetry subscriptions, and connect."""
+    def _connect(self) -> None:
+        """A new roslibpy connection: its events, the telemetry subscriptions. roslibpy's constructor
+        schedules the connection attempt (once: a second ``connect()`` would open a second websocket
+        to the bridge) on this loop, where it cannot run before the handlers are in place."""
         self._generation += 1
         generation = self._generation
+        host, port, is_secure = self._address
+        ros = roslibpy_loop.new_ros(host, port, is_secure=is_secure)
         self._ros, self._factory = ros, ros.factory
-        ros.factory.protocol = roslibpy_loop.ImmediateProtocol
-        ros.factory.on("ready", lambda proto: self._on_ready_thread(generation, proto))
-        ros.factory.on("close", lambda proto: self._on_close_thread(generation, proto))
+        ros.factory.on("ready", lambda proto: self._on_ready(generation, proto))
+        ros.factory.on("close", lambda proto: self._on_close(generation, proto))
         self._topics = []
         for topic, ros_type, throttle_ms, callback in self._subscriptions:
             self._open_subscription(topic, ros_type, throttle_ms, callback)
-        ros.connect()
 
     def _replace_connection(self) -> None:
         """A connection attempt that never finished (seen: a websocket the bridge accepted, and no
         handshake, no error, no retry, for good) is retired and a fresh one started."""
-        host, port, is_secure = self._address
         retired = self._factory
 
         def retire() -> None:
@@ -124,8 +125,8 @@ class RosbridgeLink:
             if retired._proto is not None:
                 retired._proto.dropConnection(abort=True)
 
-        self._ros_loop.call_soon_threadsafe(retire)
-        self._connect(roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio"))
+        self._link_loop.call_soon(retire)
+        self._connect()
 
     async def close(self) -> None:
         self._set_state(LinkState.CLOSED)
@@ -143,9 +144,17 @@ class RosbridgeLink:
                 proto.send_close()
             self._loop_call(done.set_result, None)
 
-        self._ros_loop.call_soon_threadsafe(shutdown)
+        if self._factory is None:  # never started
+            done.set_result(None)
+        else:
+            self._link_loop.call_soon(shutdown)
         await done
         self._fail_pending(LinkLostError("the link was closed"))
+
+    @property
+    def _link_loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None, "start() the link first"
+        return self._loop
 
     @property
     def state(self) -> LinkState:
@@ -293,24 +302,24 @@ class RosbridgeLink:
             pong: asyncio.Future[None] = self._loop.create_future()
             self._pongs[token] = pong
             try:
-                self._ros_loop.call_soon_threadsafe(self._send_ping, token)
+                self._link_loop.call_soon(self._send_ping, token)
                 await asyncio.wait_for(pong, self._ping_timeout_s)
             except TimeoutError:
                 if self._state is LinkState.UP:
                     log.warning("robot %s: no pong within %g s; dropping the link", self.robot_id, self._ping_timeout_s)
-                    self._ros_loop.call_soon_threadsafe(self._drop_connection)
+                    self._link_loop.call_soon(self._drop_connection)
             finally:
                 self._pongs.pop(token, None)
 
     def _send_ping(self, token: bytes) -> None:
-        """On roslibpy's thread."""
+        """A roslibpy callback."""
         proto = self._factory._proto
         if proto is None:
             return
-        proto.onPong = self._on_pong_thread
+        proto.onPong = self._on_pong
         proto.sendPing(token)
 
-    def _on_pong_thread(self, payload: bytes) -> None:
+    def _on_pong(self, payload: bytes) -> None:
         self._loop_call(self._settle_pong, payload)
 
     def _settle_pong(self, payload: bytes) -> None:
@@ -319,7 +328,7 @@ class RosbridgeLink:
             pong.set_result(None)
 
     def _drop_connection(self) -> None:
-        """On roslibpy's thread: abort the socket; roslibpy then reports the close and reconnects."""
+        """Abort the socket; roslibpy then reports the close and reconnects."""
         proto = self._factory._proto
         if proto is not None:
             proto.dropConnection(abort=True)
@@ -337,11 +346,11 @@ class RosbridgeLink:
             self._pending.pop(request_id, None)
 
     async def _send_now(self, send: Callable[[Any], None], deadline: float | None) -> None:
-        """Run ``send(proto)`` on roslibpy's loop thread iff the link is up and the deadline not passed."""
+        """Run ``send(proto)`` now iff the link is up and the deadline not passed."""
         assert self._loop is not None, "start() the link first"
         outcome: asyncio.Future[None] = self._loop.create_future()
 
-        def on_ros_loop() -> None:
+        def write_now() -> None:
             proto = self._factory._proto
             if proto is None or proto._manual_disconnect or self._factory._stop:
                 self._loop_call(
@@ -364,14 +373,11 @@ class RosbridgeLink:
                     return
                 self._loop_call(_settle, outcome, None)
 
-        if self._ros_loop is asyncio.get_running_loop():
-            on_ros_loop()  # in this step: nothing runs between the caller's last await and the write
-        else:
-            self._ros_loop.call_soon_threadsafe(on_ros_loop)
+        write_now()  # in this step: nothing runs between the caller's last await and the write
         await outcome
 
     def _resolve(self, request_id: str, reply: Reply) -> None:
-        """Called on roslibpy's thread."""
+        """A roslibpy callback."""
         self._loop_call(self._settle_pending, request_id, reply)
 
     def _settle_pending(self, request_id: str, reply: Reply) -> None:
@@ -384,13 +390,13 @@ class RosbridgeLink:
             if not future.done():
                 future.set_exception(error)
 
-    def _on_ready_thread(self, generation: int, proto: Any) -> None:
+    def _on_ready(self, generation: int, proto: Any) -> None:
         if generation != self._generation:
             proto.send_close()  # a retired attempt that finished after all: not ours any more
             return
         self._loop_call(self._set_state, LinkState.UP)
 
-    def _on_close_thread(self, generation: int, proto: Any) -> None:
+    def _on_close(self, generation: int, proto: Any) -> None:
         if generation != self._generation:
             return
         self._advertised.clear()

@@ -9,41 +9,30 @@ one can tell from one that was: its answer has to be "outcome unknown". On one
 loop the claim's reply and the websocket write happen in the same step, and the
 cross-thread wake-ups go.
 
-``install()`` replaces roslibpy's process-wide manager before any connection is
-made; the manager's loop is whichever loop is running when roslibpy asks (each
-test has its own), or the last one seen when asked from a worker thread.
+``new_ros()`` makes a roslibpy connection with a manager of its own on the running
+loop; roslibpy's process-wide manager, and any other roslibpy user in the process,
+are left as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import roslibpy
 from roslibpy.comm import comm_asyncio
 
 
 class RunningLoopManager(comm_asyncio.AsyncioEventLoopManager):  # type: ignore[misc]
-    """roslibpy's loop manager, on the caller's running loop: no thread of its own."""
+    """roslibpy's loop manager on a loop that is already running: no thread of its own."""
 
-    def __init__(self) -> None:
-        self._last: asyncio.AbstractEventLoop | None = None
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
-
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop | None:
-        with contextlib.suppress(RuntimeError):  # not on a loop: a worker thread (roslibpy's call_in_thread)
-            self._last = asyncio.get_running_loop()
-        return self._last
-
-    @loop.setter
-    def loop(self, value: asyncio.AbstractEventLoop | None) -> None:
-        if value is not None:
-            self._last = value
+        self.loop = loop
 
     def run(self) -> None:
-        """Nothing to start: the caller's loop runs."""
+        """Nothing to start: the loop runs."""
 
     def run_forever(self) -> None:
         raise RuntimeError("roslibpy runs on the ROS adapter's loop; there is no loop of its own to run")
@@ -55,10 +44,19 @@ class RunningLoopManager(comm_asyncio.AsyncioEventLoopManager):  # type: ignore[
         raise RuntimeError("a blocking roslibpy call would stop the ROS adapter's loop; use the callback form")
 
 
-def install() -> None:
-    """Make every roslibpy connection of this process run on the loop that creates it."""
-    if not isinstance(comm_asyncio._MANAGER_SINGLETON, RunningLoopManager):
-        comm_asyncio._MANAGER_SINGLETON = RunningLoopManager()
+def new_ros(host: str, port: int, *, is_secure: bool) -> Any:
+    """A ``roslibpy.Ros`` (asyncio transport) whose connection runs on the running loop and writes
+    frames at once (``ImmediateProtocol``). Connecting starts when the caller calls ``connect()``
+    (roslibpy's constructor connects too; that attempt is scheduled on this loop like any other)."""
+    manager = RunningLoopManager(asyncio.get_running_loop())
+    shared = comm_asyncio._MANAGER_SINGLETON
+    comm_asyncio._MANAGER_SINGLETON = manager  # what the factory's constructor picks up
+    try:
+        ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
+    finally:
+        comm_asyncio._MANAGER_SINGLETON = shared
+    ros.factory.protocol = ImmediateProtocol
+    return ros
 
 
 class ImmediateProtocol(comm_asyncio.AsyncioRosBridgeProtocol):  # type: ignore[misc]
