@@ -51,7 +51,7 @@ class Report:
     unknown_without_op: list[str] = field(default_factory=list)
     """Every call counted in ``unknown_never_sent``."""
     unknown_in_flight_at_kill: int = 0
-    """Of those, the ones the killed adapter had started (claimed and written to its rosbridge socket)
+    """Of those, the ones the killed adapter had started (marked started and written to its rosbridge socket)
     before it died: the connection's reset can drop frames the bridge had not read yet, so "sent, no
     confirmation" is the truth. Counted apart, never as a failure; started after the kill would be one."""
     said_not_sent_but_ran: int = 0

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 
-from robovox.shared.call_life import CallLife, CallState, Claim
+from robovox.shared.call_life import CallLife, CallState, Started
 from robovox.shared.entry import format_time, utc_now
 from robovox.shared.messages import DeadLetter, Outcome
 from robovox.shared.streams import RobotKeys
@@ -66,15 +66,15 @@ async def test_a_command_the_adapter_never_started_is_answered_not_run_and_never
     assert await redis.xlen(KEYS.commands) == 1, "it was dispatched"
     record = await CallLife(redis).read(KEYS, call.call_id)
     assert record.state is CallState.DONE and record.abandoned_at is not None and record.started_at is None
-    claim = await CallLife(redis).claim(KEYS, call.call_id)
-    assert claim is Claim.ABANDONED, "an adapter arriving late never starts it"
+    started = await CallLife(redis).start(KEYS, call.call_id)
+    assert started is Started.NEVER, "an adapter arriving late never starts it"
 
 
 async def test_a_call_the_adapter_started_and_never_reported_is_answered_unconfirmed(redis: Redis, robot: str) -> None:
     call = await add_tool_call(redis, ROBOT, "stop_cleaning", deadline_in_s=0.3)
     await redis.xread({KEYS.commands: "0"}, block=5000)
     # An adapter took it up, then died before reporting.
-    assert await CallLife(redis).claim(KEYS, call.call_id) is Claim.STARTED
+    assert await CallLife(redis).start(KEYS, call.call_id) is Started.NOW
     entry = await wait_for_output(redis, ROBOT, call.call_id, timeout_s=15)
     assert entry.outcome is Outcome.UNKNOWN and entry.reason == "no_result"
     assert entry.text.startswith("RoboVox sent stop_cleaning to the robot but got no confirmation")

@@ -56,15 +56,16 @@ SENT_TO_ADAPTER: Final = frozenset({CallState.DISPATCHED, CallState.STARTED, Cal
 """States in which the call's command is on the commands stream and its result is awaited."""
 
 
-class Claim(IntEnum):
-    """What the adapter's claim of a command found."""
+class Started(IntEnum):
+    """What the adapter's ``start`` of a command found."""
 
-    STARTED = 1
-    """This adapter may run it: nobody started it before."""
-    ALREADY_STARTED = 0
+    NOW = 1
+    """Started now: this adapter runs it (nobody started it before)."""
+    BEFORE = 0
     """An earlier delivery started it (this or another adapter): never run it again."""
-    ABANDONED = -1
-    """The executor gave up on it before it started and told the model nothing was sent: never run it."""
+    NEVER = -1
+    """The executor abandoned it (and told the model nothing was sent), or answered it without a
+    start: never run it."""
 
 
 class CallRecord(StreamEntry):
@@ -120,7 +121,7 @@ return 1
 
 # KEYS: record. ARGV: now, ttl. 1: started now; 0: started before; -1: abandoned, or answered
 # without being started: never start it.
-_CLAIM: Final = """
+_START: Final = """
 if redis.call('HEXISTS', KEYS[1], 'abandoned_at') == 1 then return -1 end
 if redis.call('HEXISTS', KEYS[1], 'started_at') == 1 then return 0 end
 if redis.call('HGET', KEYS[1], 'state') == 'done' then return -1 end
@@ -201,7 +202,7 @@ class CallLife:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._dispatch = redis.register_script(_DISPATCH)
-        self._claim = redis.register_script(_CLAIM)
+        self._start = redis.register_script(_START)
         self._abandon = redis.register_script(_ABANDON)
         self._store_result = redis.register_script(_STORE_RESULT)
         self._finish = redis.register_script(_FINISH)
@@ -216,9 +217,9 @@ class CallLife:
         args: list[Any] = [CALL_RECORD_TTL_S, MaxLen.COMMANDS, _now(), summary, *_items(command.to_fields())]
         return bool(await self._dispatch(keys=[keys.call_record(command.call_id), keys.commands], args=args))
 
-    async def claim(self, keys: RobotKeys, call_id: str) -> Claim:
-        """dispatched -> started: the ROS adapter's at-most-once gate, before it touches the robot."""
-        return Claim(int(await self._claim(keys=[keys.call_record(call_id)], args=[_now(), CALL_RECORD_TTL_S])))
+    async def start(self, keys: RobotKeys, call_id: str) -> Started:
+        """dispatched -> started: the ROS adapter's at-most-once gate, just before it writes the command."""
+        return Started(int(await self._start(keys=[keys.call_record(call_id)], args=[_now(), CALL_RECORD_TTL_S])))
 
     async def abandon(self, keys: RobotKeys, call_id: str) -> bool:
         """dispatched -> abandoned: True if the adapter had not started the call, which now it never

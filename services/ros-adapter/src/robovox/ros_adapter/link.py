@@ -6,7 +6,7 @@ it would start a thread of its own). Its convenience calls (``Service.call``,
 while the link is down and replays it after reconnect: a robot command could
 then run seconds or hours late. So commands never take that path. Each one is
 sent by a function run on roslibpy's loop, in the step that follows the
-command's claim, which checks that the link is up and the deadline not passed
+command's start, which checks that the link is up and the deadline not passed
 and writes the frame straight into the live protocol.
 A command that cannot go out fails at once; one that went out and whose link
 dropped fails as "link lost" instead of hanging.

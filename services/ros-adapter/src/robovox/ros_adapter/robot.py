@@ -16,7 +16,7 @@ from robovox.ros_adapter.link import RosbridgeLink
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.aio import supervise
-from robovox.shared.call_life import Ack, CallLife, Claim
+from robovox.shared.call_life import Ack, CallLife, Started
 from robovox.shared.consumer import ACKED, REDIS_DOWN, Acked, PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.link import LinkInfo, LinkState
@@ -97,11 +97,11 @@ class RobotRuntime:
             raise PermanentError(str(exc)) from None
         if command.robot_id != self.profile.robot_id:
             raise PermanentError(f"command for robot {command.robot_id!r} on {self.profile.robot_id!r}'s stream")
-        claim = await self._calls.claim(self._keys, command.call_id)
-        if claim is Claim.ABANDONED:
+        started = await self._calls.start(self._keys, command.call_id)
+        if started is Started.NEVER:
             log.info("robot %s: %s was given up on before it started; not run", command.robot_id, command.call_id)
             return None
-        if claim is Claim.STARTED:
+        if started is Started.NOW:
             result = await run_command(self.link, command)
         else:
             # Another delivery of this call already reached the robot, or was about to:
@@ -130,7 +130,7 @@ class RobotRuntime:
 
     async def _store(self, result: CommandResult, ack: Ack) -> None:
         """Store the result, retrying through a Redis outage: handling the entry again would find the
-        command claimed and no result, and report a command the robot did answer as interrupted."""
+        command started and no result, and report a command the robot did answer as interrupted."""
         delay = STORE_RETRY_INITIAL_S
         while True:
             try:

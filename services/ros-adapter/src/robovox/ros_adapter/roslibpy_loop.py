@@ -4,9 +4,9 @@ roslibpy's asyncio transport runs every connection on one background thread
 (``roslibpy-asyncio``). Each command then crossed threads twice: the adapter's
 loop claims it in Redis, hands the write to roslibpy's thread and waits for that
 thread to get the GIL (up to the interpreter's 5 ms switch interval under load).
-A SIGKILL in that gap leaves a claimed command that was never written, which no
+A SIGKILL in that gap leaves a started command that was never written, which no
 one can tell from one that was: its answer has to be "outcome unknown". On one
-loop the claim's reply and the websocket write happen in the same step, and the
+loop the start's reply and the websocket write happen in the same step, and the
 cross-thread wake-ups go.
 
 ``new_ros()`` makes a roslibpy connection with a manager of its own on the running
