@@ -16,7 +16,7 @@ from openai import AsyncOpenAI
 
 from robovox.sim.realtime import EmulatedSession, FunctionCall, RealtimeEmulator, Reply, decide
 from robovox.sim.realtime.client import EmulatorClient
-from robovox.sim.realtime.events import InvalidServerEvent, check_server_event, expiry_message
+from robovox.sim.realtime.events import InvalidServerEventError, check_server_event, expiry_message
 
 pytestmark = pytest.mark.webrtc
 
@@ -560,9 +560,9 @@ async def test_output_audio_buffer_clear_cuts_the_spoken_response(connect: Conne
 
 def test_server_events_are_checked_strictly() -> None:
     check_server_event({"type": "output_audio_buffer.started", "event_id": "event_1", "response_id": "resp_1"})
-    with pytest.raises(InvalidServerEvent, match="response_id"):
+    with pytest.raises(InvalidServerEventError, match="response_id"):
         check_server_event({"type": "output_audio_buffer.started", "event_id": "event_1"})
-    with pytest.raises(InvalidServerEvent, match=re.escape("Unknown parameter: 'response.colour'")):
+    with pytest.raises(InvalidServerEventError, match=re.escape("Unknown parameter: 'response.colour'")):
         check_server_event({"type": "response.created", "event_id": "event_1", "response": {"colour": "red"}})
 
 

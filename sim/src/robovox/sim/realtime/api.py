@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from .config import default_session, merged, validate_session
-from .errors import ApiError, api_error_from
+from .errors import RealtimeApiError, api_error_from
 
 if TYPE_CHECKING:
     from .server import RealtimeEmulator
@@ -31,8 +31,8 @@ class ClientSecretRequest(BaseModel):
     session: dict[str, Any] = Field(default_factory=lambda: {"type": "realtime"})
 
 
-def _unauthorized(message: str) -> ApiError:
-    return ApiError(message, "invalid_api_key", status=401)
+def _unauthorized(message: str) -> RealtimeApiError:
+    return RealtimeApiError(message, "invalid_api_key", status=401)
 
 
 def _mask(key: str) -> str:
@@ -56,7 +56,7 @@ async def _json_body(request: Request) -> Any:
     try:
         return json.loads(await request.body())
     except ValueError:
-        raise ApiError("We could not parse the JSON body of your request.", "invalid_json") from None
+        raise RealtimeApiError("We could not parse the JSON body of your request.", "invalid_json") from None
 
 
 async def _part(form: Any, name: str) -> str | None:
@@ -69,8 +69,8 @@ async def _part(form: Any, name: str) -> str | None:
 def build_app(emulator: RealtimeEmulator) -> FastAPI:
     app = FastAPI(title="Realtime API emulator", openapi_url=None, docs_url=None, redoc_url=None)
 
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    @app.exception_handler(RealtimeApiError)
+    async def api_error(request: Request, exc: RealtimeApiError) -> JSONResponse:
         return JSONResponse({"error": exc.body()}, status_code=exc.status)
 
     def authenticate(request: Request, *, ephemeral: bool) -> dict[str, Any] | None:
@@ -106,24 +106,24 @@ def build_app(emulator: RealtimeEmulator) -> FastAPI:
             try:
                 form = await request.form()
             except Exception as exc:
-                raise ApiError(f"Invalid multipart body: {exc}", "invalid_request") from None
+                raise RealtimeApiError(f"Invalid multipart body: {exc}", "invalid_request") from None
             sdp, raw_session = await _part(form, "sdp"), await _part(form, "session")
             if sdp is None:
-                raise ApiError("Missing required parameter: 'sdp'.", "missing_required_parameter", "sdp")
+                raise RealtimeApiError("Missing required parameter: 'sdp'.", "missing_required_parameter", "sdp")
             if raw_session is not None:
                 try:
                     base = merged(base, validate_session(json.loads(raw_session)))
                 except ValueError:
-                    raise ApiError("Invalid JSON in 'session'.", "invalid_json", "session") from None
+                    raise RealtimeApiError("Invalid JSON in 'session'.", "invalid_json", "session") from None
         elif content_type.startswith("application/sdp"):
             sdp = (await request.body()).decode(errors="replace")
         else:
-            raise ApiError(
+            raise RealtimeApiError(
                 f"Unsupported Content-Type {content_type!r}: use multipart/form-data or application/sdp.",
                 "unsupported_content_type",
             )
         if not sdp.lstrip().startswith("v=0"):
-            raise ApiError("Invalid SDP offer: it must start with 'v=0'.", "invalid_offer", "sdp")
+            raise RealtimeApiError("Invalid SDP offer: it must start with 'v=0'.", "invalid_offer", "sdp")
         session, answer = await emulator.create_call(sdp, base)
         prefix = request.url.path.removesuffix("/realtime/calls")
         location = f"{prefix}/realtime/calls/{session.call_id}"
@@ -133,7 +133,7 @@ def build_app(emulator: RealtimeEmulator) -> FastAPI:
         authenticate(request, ephemeral=True)
         session = emulator.session_for_call(call_id)
         if session is None:
-            raise ApiError(f"Call '{call_id}' not found.", "call_not_found", "call_id", status=404)
+            raise RealtimeApiError(f"Call '{call_id}' not found.", "call_not_found", "call_id", status=404)
         await session.close()
         return Response(status_code=200)
 

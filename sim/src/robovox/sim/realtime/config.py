@@ -8,7 +8,7 @@ from typing import Any
 from openai.types.realtime import RealtimeSessionCreateRequest
 from pydantic import TypeAdapter, ValidationError
 
-from .errors import ApiError, api_error_from, unknown_parameter_error
+from .errors import RealtimeApiError, api_error_from, unknown_parameter_error
 
 DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_INSTRUCTIONS = (
@@ -54,9 +54,9 @@ def default_session() -> dict[str, Any]:
 
 
 def validate_session(raw: Any, prefix: str = "session") -> dict[str, Any]:
-    """Check a client's session config; return it unchanged (a copy), or raise ``ApiError``."""
+    """Check a client's session config; return it unchanged (a copy), or raise ``RealtimeApiError``."""
     if not isinstance(raw, dict):
-        raise ApiError(
+        raise RealtimeApiError(
             f"Invalid type for '{prefix}': expected an object, but got something else instead.", "invalid_type", prefix
         )
     try:
@@ -72,7 +72,7 @@ def validate_session(raw: Any, prefix: str = "session") -> dict[str, Any]:
 
 def check_modalities(modalities: Any, param: str) -> None:
     if isinstance(modalities, list) and len(set(modalities)) > 1:
-        raise ApiError(
+        raise RealtimeApiError(
             f"Invalid modalities: {modalities!r}. Only 'audio' or 'text' may be requested, not both.",
             "invalid_value",
             param,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ApiError
+from .errors import RealtimeApiError
 
 
 class Conversation:
@@ -17,13 +17,13 @@ class Conversation:
     def require(self, item_id: str, param: str = "item_id") -> dict[str, Any]:
         item = self.find(item_id)
         if item is None:
-            raise ApiError(f"Item with item_id '{item_id}' not found.", "item_not_found", param)
+            raise RealtimeApiError(f"Item with item_id '{item_id}' not found.", "item_not_found", param)
         return item
 
     def insert(self, item: dict[str, Any], previous_item_id: str | None = None) -> str | None:
         """Add after ``previous_item_id`` (``"root"``: first; None: last); return the id before it."""
         if self.find(item["id"]) is not None:
-            raise ApiError(f"Item with id '{item['id']}' already exists.", "duplicate_item_id", "item.id")
+            raise RealtimeApiError(f"Item with id '{item['id']}' already exists.", "duplicate_item_id", "item.id")
         if previous_item_id is None:
             index = len(self.items)
         elif previous_item_id == "root":

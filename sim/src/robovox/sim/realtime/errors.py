@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from robovox.sim.errors import SimError
+
 _TYPE_LABELS = {"str", "int", "float", "bool", "none", "list", "dict", "object", "any"}
 _KIND_ERRORS = {"model_type", "model_attributes_type", "dict_type", "is_instance_of", "none_required"}
 _EXPECTED = {
@@ -28,7 +30,7 @@ _EXPECTED = {
 }
 
 
-class ApiError(Exception):
+class RealtimeApiError(SimError):
     """An error as the Realtime API reports it, over HTTP or as an ``error`` event."""
 
     def __init__(
@@ -127,24 +129,24 @@ def _best(errors: list[ErrorDetails], start: int = 0) -> ErrorDetails:
     return _best(chosen, label_at + 1)
 
 
-def api_error_from(exc: ValidationError, prefix: str = "") -> ApiError:
+def api_error_from(exc: ValidationError, prefix: str = "") -> RealtimeApiError:
     """The one error the real API would report for this validation failure."""
     error = _best(list(exc.errors()))
     param = param_path(_fields(error["loc"]), prefix)
     kind, value = error["type"], error["input"]
     if kind == "missing":
-        return ApiError(f"Missing required parameter: '{param}'.", "missing_required_parameter", param)
+        return RealtimeApiError(f"Missing required parameter: '{param}'.", "missing_required_parameter", param)
     if kind == "extra_forbidden":
-        return ApiError(f"Unknown parameter: '{param}'.", "unknown_parameter", param)
+        return RealtimeApiError(f"Unknown parameter: '{param}'.", "unknown_parameter", param)
     if kind in ("literal_error", "enum"):
         expected = (error.get("ctx") or {}).get("expected", "")
-        return ApiError(f"Invalid value: '{value}'. Supported values are: {expected}.", "invalid_value", param)
+        return RealtimeApiError(f"Invalid value: '{value}'. Supported values are: {expected}.", "invalid_value", param)
     base = kind.split("_")[0]
     if kind.endswith(("_type", "_parsing")) or kind in _KIND_ERRORS:
         expected = _EXPECTED.get(base, "an object")
         message = f"Invalid type for '{param}': expected {expected}, but got {describe_type(value)} instead."
-        return ApiError(message, "invalid_type", param)
-    return ApiError(f"Invalid value for '{param}': {error['msg']}.", "invalid_value", param)
+        return RealtimeApiError(message, "invalid_type", param)
+    return RealtimeApiError(f"Invalid value for '{param}': {error['msg']}.", "invalid_value", param)
 
 
 def unknown_parameters(model: BaseModel, prefix: str = "") -> Iterator[str]:
@@ -169,8 +171,8 @@ def _unknown_in(value: Any, path: str) -> Iterator[str]:
 
 def unknown_parameter_error(
     model: BaseModel, prefix: str = "", allowed: frozenset[str] = frozenset()
-) -> ApiError | None:
+) -> RealtimeApiError | None:
     for path in unknown_parameters(model, prefix):
         if path not in allowed:
-            return ApiError(f"Unknown parameter: '{path}'.", "unknown_parameter", path)
+            return RealtimeApiError(f"Unknown parameter: '{path}'.", "unknown_parameter", path)
     return None

@@ -11,7 +11,9 @@ from typing import Any
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent, RealtimeSessionCreateResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .errors import ApiError, api_error_from, unknown_parameter_error
+from robovox.sim.errors import SimError
+
+from .errors import RealtimeApiError, api_error_from, unknown_parameter_error
 
 CLIENT_EVENTS: TypeAdapter[RealtimeClientEvent] = TypeAdapter(RealtimeClientEvent)
 SERVER_EVENTS: TypeAdapter[RealtimeServerEvent] = TypeAdapter(RealtimeServerEvent)
@@ -39,38 +41,44 @@ CLIENT_EVENT_TYPES = _members_by_type(RealtimeClientEvent)
 SERVER_EVENT_TYPES = _members_by_type(RealtimeServerEvent)
 
 
-class InvalidClientEvent(Exception):
-    def __init__(self, error: ApiError, event_id: str | None, event_type: str | None) -> None:
+class InvalidClientEventError(SimError):
+    def __init__(self, error: RealtimeApiError, event_id: str | None, event_type: str | None) -> None:
         super().__init__(error.message)
         self.error = error
         self.event_id = event_id
         self.event_type = event_type
 
 
-class InvalidServerEvent(Exception):
+class InvalidServerEventError(SimError):
     """The emulator built an event the ``openai`` models reject: a bug in the emulator."""
 
 
 def parse_client_event(raw: str | bytes) -> tuple[BaseModel, dict[str, Any]]:
-    """Validate one data channel message: the model and the plain dict, or ``InvalidClientEvent``."""
+    """Validate one data channel message: the model and the plain dict, or ``InvalidClientEventError``."""
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        error = ApiError(f"Invalid JSON in client event: {exc}.", "invalid_json")
-        raise InvalidClientEvent(error, None, None) from None
+        error = RealtimeApiError(f"Invalid JSON in client event: {exc}.", "invalid_json")
+        raise InvalidClientEventError(error, None, None) from None
     if not isinstance(data, dict):
-        error = ApiError(f"Invalid type for event: expected an object, but got {type(data).__name__}.", "invalid_type")
-        raise InvalidClientEvent(error, None, None)
+        error = RealtimeApiError(
+            f"Invalid type for event: expected an object, but got {type(data).__name__}.", "invalid_type"
+        )
+        raise InvalidClientEventError(error, None, None)
     event_id = data.get("event_id") if isinstance(data.get("event_id"), str) else None
     event_type = data.get("type")
     if "type" not in data:
-        raise InvalidClientEvent(
-            ApiError("Missing required parameter: 'type'.", "missing_required_parameter", "type"), event_id, None
+        raise InvalidClientEventError(
+            RealtimeApiError("Missing required parameter: 'type'.", "missing_required_parameter", "type"),
+            event_id,
+            None,
         )
     if event_type not in CLIENT_EVENT_TYPES:
         supported = ", ".join(f"'{name}'" for name in CLIENT_EVENT_TYPES)
-        error = ApiError(f"Invalid value: '{event_type}'. Supported values are: {supported}.", "invalid_value", "type")
-        raise InvalidClientEvent(error, event_id, None)
+        error = RealtimeApiError(
+            f"Invalid value: '{event_type}'. Supported values are: {supported}.", "invalid_value", "type"
+        )
+        raise InvalidClientEventError(error, event_id, None)
     try:
         model = CLIENT_EVENTS.validate_json(raw)
     except ValidationError:
@@ -78,33 +86,33 @@ def parse_client_event(raw: str | bytes) -> tuple[BaseModel, dict[str, Any]]:
         try:
             TypeAdapter(CLIENT_EVENT_TYPES[event_type]).validate_python(data)
         except ValidationError as exc:
-            raise InvalidClientEvent(api_error_from(exc), event_id, event_type) from None
+            raise InvalidClientEventError(api_error_from(exc), event_id, event_type) from None
         raise
     unknown = unknown_parameter_error(model)
     if unknown is not None:
-        raise InvalidClientEvent(unknown, event_id, event_type)
+        raise InvalidClientEventError(unknown, event_id, event_type)
     return model, data
 
 
 def check_server_event(event: dict[str, Any]) -> None:
-    """Raise ``InvalidServerEvent`` unless ``event`` validates against the ``openai`` server event models."""
+    """Raise ``InvalidServerEventError`` unless ``event`` validates against the ``openai`` server event models."""
     event_type = event.get("type")
     cls = SERVER_EVENT_TYPES.get(event_type) if isinstance(event_type, str) else None
     if cls is None:
-        raise InvalidServerEvent(f"unknown server event type {event_type!r}")
+        raise InvalidServerEventError(f"unknown server event type {event_type!r}")
     try:
         model = SERVER_EVENTS.validate_python(event)
         if not isinstance(model, cls):
-            raise InvalidServerEvent(f"{event_type} validated as {type(model).__name__}")
+            raise InvalidServerEventError(f"{event_type} validated as {type(model).__name__}")
         allowed: frozenset[str] = frozenset()
         if event_type in ("session.created", "session.updated"):
             _SESSION_RESPONSE.validate_python(event["session"])
             allowed = _SESSION_EXTRAS
     except ValidationError as exc:
-        raise InvalidServerEvent(f"{event_type}: {api_error_from(exc).message}") from exc
+        raise InvalidServerEventError(f"{event_type}: {api_error_from(exc).message}") from exc
     unknown = unknown_parameter_error(model, allowed=allowed)
     if unknown is not None:
-        raise InvalidServerEvent(f"{event_type}: {unknown.message}")
+        raise InvalidServerEventError(f"{event_type}: {unknown.message}")
 
 
 def as_record(message: str | bytes) -> dict[str, Any]:
@@ -125,7 +133,7 @@ def expiry_message(max_session_s: float) -> str:
     return f"Your session hit the maximum duration of {seconds} second{'s' if seconds != '1' else ''}."
 
 
-def error_event(error: ApiError, client_event_id: str | None) -> dict[str, Any]:
+def error_event(error: RealtimeApiError, client_event_id: str | None) -> dict[str, Any]:
     return {"type": "error", "error": error.body(client_event_id)}
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import events
 from .config import check_modalities, voice_of
-from .errors import ApiError
+from .errors import RealtimeApiError
 
 if TYPE_CHECKING:
     from .session import EmulatedSession
@@ -17,20 +17,20 @@ Handler = Callable[["EmulatedSession", dict[str, Any]], None]
 
 
 def handle(session: EmulatedSession, data: dict[str, Any]) -> None:
-    """Act on one client event; an ``ApiError`` becomes an ``error`` event naming it."""
+    """Act on one client event; an ``RealtimeApiError`` becomes an ``error`` event naming it."""
     HANDLERS[data["type"]](session, data)
 
 
 def _session_update(session: EmulatedSession, data: dict[str, Any]) -> None:
     update = data["session"]
     if update.get("type") != "realtime":
-        raise ApiError(
+        raise RealtimeApiError(
             f"Invalid value: '{update.get('type')}'. Supported values are: 'realtime'.", "invalid_value", "session.type"
         )
     check_modalities(update.get("output_modalities"), "session.output_modalities")
     voice = ((update.get("audio") or {}).get("output") or {}).get("voice")
     if voice is not None and voice != voice_of(session.config) and session.audio_spoken:
-        raise ApiError(
+        raise RealtimeApiError(
             "Cannot update a conversation's voice if assistant audio is present.",
             "cannot_update_voice",
             "session.audio.output.voice",
@@ -42,7 +42,7 @@ def _session_update(session: EmulatedSession, data: dict[str, Any]) -> None:
 def _item_create(session: EmulatedSession, data: dict[str, Any]) -> None:
     item = copy.deepcopy(data["item"])
     if item["type"] == "function_call_output" and not session.store.has_function_call(item["call_id"]):
-        raise ApiError(
+        raise RealtimeApiError(
             f"Tool call ID '{item['call_id']}' not found in conversation.", "invalid_tool_call_id", "item.call_id"
         )
     if not item.get("id"):
@@ -65,10 +65,10 @@ def _item_retrieve(session: EmulatedSession, data: dict[str, Any]) -> None:
 def _item_truncate(session: EmulatedSession, data: dict[str, Any]) -> None:
     item = session.store.require(data["item_id"])
     if item.get("role") != "assistant":
-        raise ApiError("Only assistant messages can be truncated.", "invalid_value", "item_id")
+        raise RealtimeApiError("Only assistant messages can be truncated.", "invalid_value", "item_id")
     content = item.get("content") or []
     if not 0 <= data["content_index"] < len(content):
-        raise ApiError(f"Invalid content_index: {data['content_index']}.", "invalid_value", "content_index")
+        raise RealtimeApiError(f"Invalid content_index: {data['content_index']}.", "invalid_value", "content_index")
     fields = {key: data[key] for key in ("item_id", "content_index", "audio_end_ms")}
     session.send({"type": "conversation.item.truncated", **fields})
 
@@ -77,7 +77,7 @@ def _response_create(session: EmulatedSession, data: dict[str, Any]) -> None:
     params = data.get("response") or {}
     active = session.active_response_id
     if params.get("conversation") != "none" and active is not None:
-        raise ApiError(
+        raise RealtimeApiError(
             f"Conversation already has an active response in progress: {active}. "
             "Wait until the response is finished before creating a new one.",
             "conversation_already_has_active_response",
@@ -89,7 +89,7 @@ def _response_create(session: EmulatedSession, data: dict[str, Any]) -> None:
 def _response_cancel(session: EmulatedSession, data: dict[str, Any]) -> None:
     run = session.running_response(data.get("response_id"))
     if run is None:
-        raise ApiError("Cancellation failed: no active response found.", "response_cancel_not_active")
+        raise RealtimeApiError("Cancellation failed: no active response found.", "response_cancel_not_active")
     run.cancel("client_cancelled")
 
 
@@ -99,7 +99,9 @@ def _output_audio_clear(session: EmulatedSession, data: dict[str, Any]) -> None:
         run.cancel("client_cancelled", audio_end="cleared")
         return
     if session.last_response_id is None:
-        raise ApiError("Cannot clear the output audio buffer: no audio has been produced.", "output_audio_buffer_empty")
+        raise RealtimeApiError(
+            "Cannot clear the output audio buffer: no audio has been produced.", "output_audio_buffer_empty"
+        )
     session.send({"type": "output_audio_buffer.cleared", "response_id": session.last_response_id})
 
 

@@ -22,7 +22,7 @@ from . import events
 from .audio import VoiceTrack, drain, frame_level, frame_ms
 from .config import merged, session_object
 from .conversation import Conversation
-from .errors import ApiError
+from .errors import RealtimeApiError
 from .handlers import handle
 from .input_audio import DEFAULT_HEARD_TEXT, InputAudioBuffer, SpeechTurn
 from .model import Decision, FunctionCall
@@ -203,7 +203,7 @@ class EmulatedSession:
 
     async def expire(self) -> None:
         """End the session as the provider does at its maximum duration."""
-        error = ApiError(events.expiry_message(self.settings.max_session_s), "session_expired")
+        error = RealtimeApiError(events.expiry_message(self.settings.max_session_s), "session_expired")
         with contextlib.suppress(Exception):
             self.send(events.error_event(error, None))
             await self._flush()
@@ -274,7 +274,7 @@ class EmulatedSession:
         event = {"event_id": events.new_id("event"), **event}
         try:
             events.check_server_event(event)
-        except events.InvalidServerEvent as exc:
+        except events.InvalidServerEventError as exc:
             self._validation_errors.append(f"server event {event.get('type')}: {exc}")
             raise
         channel = self._channel
@@ -296,7 +296,7 @@ class EmulatedSession:
     def _handle_message(self, message: str | bytes) -> None:
         try:
             _, data = events.parse_client_event(message)
-        except events.InvalidClientEvent as exc:
+        except events.InvalidClientEventError as exc:
             self._validation_errors.append(f"client event {exc.event_type or '?'}: {exc.error.message}")
             self.received.append(events.as_record(message))
             self._received_signal.notify()
@@ -306,12 +306,12 @@ class EmulatedSession:
         self._received_signal.notify()
         try:
             handle(self, data)
-        except ApiError as error:
+        except RealtimeApiError as error:
             self.send(events.error_event(error, data.get("event_id")))
 
     # ------------------------------------------------------------ lifecycle
     async def accept(self, offer_sdp: str) -> str:
-        """Answer the client's offer; raises ``ApiError`` (400) for an SDP aiortc cannot use."""
+        """Answer the client's offer; raises ``RealtimeApiError`` (400) for an SDP aiortc cannot use."""
         pc = self._pc
         pc.on("datachannel", self._on_datachannel)
         pc.on("track", self._on_track)
@@ -322,7 +322,7 @@ class EmulatedSession:
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             await self.close()
-            raise ApiError(f"Invalid SDP offer: {exc}", "invalid_offer", "sdp") from None
+            raise RealtimeApiError(f"Invalid SDP offer: {exc}", "invalid_offer", "sdp") from None
         self._spawn(self._expire_after(self.settings.max_session_s))
         return pc.localDescription.sdp
 

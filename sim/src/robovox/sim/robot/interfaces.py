@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from robovox.sim.errors import SimError
+
 Kind = Literal["msg", "srv", "action"]
 
 PRIMITIVES: dict[str, Any] = {
@@ -33,7 +35,7 @@ PRIMITIVES: dict[str, Any] = {
 }
 
 
-class InterfaceError(ValueError):
+class InterfaceError(SimError, ValueError):
     """A type name, message or field does not match the known definitions."""
 
 

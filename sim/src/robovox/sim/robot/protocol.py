@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from robovox.sim.errors import SimError
+
 from .actions import STATUS_ABORTED, ActionServer, GoalContext
 from .interfaces import ACTIONS, InterfaceError, message_def, populate, types_equal
 from .opslog import OpsLog
@@ -30,7 +32,7 @@ STATUS_LEVELS = {"none": 0, "error": 1, "warning": 2, "info": 3}
 _goal_ids = itertools.count(1)
 
 
-class ProtocolError(ValueError):
+class ProtocolError(SimError, ValueError):
     """A malformed op; reported to the client (if it asked) and logged."""
 
 

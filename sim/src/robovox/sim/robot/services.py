@@ -6,12 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from robovox.sim.errors import SimError
+
 from .interfaces import SERVICES, InterfaceError, normalize_type, populate, types_equal
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-class ServiceError(Exception):
+class ServiceError(SimError):
     """A service call failed; the message is sent to the client as ``values``."""
 
 
