@@ -17,7 +17,7 @@ import pytest
 from av import AudioFrame
 from redis.asyncio import Redis
 
-from robovox.gateway.robot_audio import MIC_NAME
+from robovox.gateway.audio.robot_devices import MIC_NAME
 from robovox.gateway.service import SessionGateway
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.sim.realtime import RealtimeEmulator

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.conversation import ConversationLog
-from robovox.gateway.dispatch import CallPublisher
-from robovox.gateway.event_log import EventLog
-from robovox.gateway.session import RobotContext
+from robovox.gateway.calls.publisher import CallPublisher
+from robovox.gateway.realtime.conversation import ConversationLog
+from robovox.gateway.realtime.event_log import EventLog
+from robovox.gateway.realtime.session import RobotContext
+from robovox.gateway.realtime.signaling import RealtimeSignaling
 from robovox.gateway.settings import GatewaySettings
-from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.profile import RobotProfile, load_profiles
 
 PROFILES = Path(__file__).resolve().parents[3] / "deploy" / "profiles"

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 import uvicorn
 from redis.asyncio import Redis
 
-from robovox.gateway.api import create_api
-from robovox.gateway.conversation import ConversationLog
-from robovox.gateway.dispatch import PUBLISH_SCRIPT, CallPublisher
-from robovox.gateway.dispatch_link import DispatchLink
-from robovox.gateway.event_log import EventLog
-from robovox.gateway.robot import RobotSession
-from robovox.gateway.session import RobotContext
+from robovox.gateway.calls.connection import DispatchLink
+from robovox.gateway.calls.publisher import PUBLISH_SCRIPT, CallPublisher
+from robovox.gateway.http.app import create_api
+from robovox.gateway.realtime.conversation import ConversationLog
+from robovox.gateway.realtime.event_log import EventLog
+from robovox.gateway.realtime.session import RobotContext
+from robovox.gateway.realtime.signaling import RealtimeSignaling
+from robovox.gateway.robot.supervisor import RobotSession
 from robovox.gateway.settings import GatewaySettings
-from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.lifecycle import RobotService
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.profile import RobotProfile

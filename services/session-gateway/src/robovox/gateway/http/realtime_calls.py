@@ -20,12 +20,12 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from robovox.gateway.api_errors import ApiError, robot_or_404, token_matches, validation_problems
-from robovox.gateway.client_link import ClientLink, OfferError
-from robovox.gateway.client_secrets import ClientSecretStore, SecretGrant
-from robovox.gateway.robot import RobotSession
-from robovox.gateway.roster import RosterFull
-from robovox.gateway.session_config import session_config
+from robovox.gateway.clients.connection import ClientLink, OfferError
+from robovox.gateway.clients.roster import RosterFull
+from robovox.gateway.clients.secrets import ClientSecretStore, SecretGrant
+from robovox.gateway.http.errors import ApiError, robot_or_404, token_matches, validation_problems
+from robovox.gateway.realtime.session_config import session_config
+from robovox.gateway.robot.supervisor import RobotSession
 from robovox.gateway.settings import GatewaySettings
 
 MAX_OFFER_BYTES = 64 * 1024

@@ -23,7 +23,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from robovox.gateway.signaling import RealtimeSignaling
+from robovox.gateway.realtime.signaling import RealtimeSignaling
 
 log = logging.getLogger(__name__)
 

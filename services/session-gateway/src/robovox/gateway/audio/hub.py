@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from av import AudioFrame
 
-from robovox.gateway.peer import RealtimePeer
+from robovox.gateway.realtime.peer import RealtimePeer
 from robovox.gateway.settings import MicPolicy
 
 log = logging.getLogger(__name__)

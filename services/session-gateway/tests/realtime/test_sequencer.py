@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from robovox.gateway.sequencer import (
+from robovox.gateway.realtime.sequencer import (
     ACTIVE_RESPONSE,
     CANCEL_NOT_ACTIVE,
     REQUEST_METADATA_KEY,

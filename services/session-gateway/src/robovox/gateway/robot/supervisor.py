@@ -27,14 +27,14 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from robovox.gateway.fit import MessageTooLarge
-from robovox.gateway.inbox_letters import outputs_in_place_of
-from robovox.gateway.peer import PeerClosed
-from robovox.gateway.predecessor import hang_up_left_open, left_open
-from robovox.gateway.robot_audio import RobotAudioDevices
-from robovox.gateway.sequencer import ResponseRequest
-from robovox.gateway.session import RealtimeSession, RobotContext
-from robovox.gateway.signaling import SignalingError
+from robovox.gateway.audio.robot_devices import RobotAudioDevices
+from robovox.gateway.realtime.fit import MessageTooLarge
+from robovox.gateway.realtime.peer import PeerClosed
+from robovox.gateway.realtime.sequencer import ResponseRequest
+from robovox.gateway.realtime.session import RealtimeSession, RobotContext
+from robovox.gateway.realtime.signaling import SignalingError
+from robovox.gateway.robot.inbox_letters import outputs_in_place_of
+from robovox.gateway.robot.predecessor import hang_up_left_open, left_open
 from robovox.shared.aio import supervise, wait_first
 from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsumer
 from robovox.shared.entry import EntryError, utc_now

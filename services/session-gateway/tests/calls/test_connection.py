@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.dispatch import PUBLISH_SCRIPT, CallPublisher
-from robovox.gateway.dispatch_link import DispatchLink, LinkDown
-from robovox.gateway.event_log import EventLog
+from robovox.gateway.calls.connection import DispatchLink, LinkDown
+from robovox.gateway.calls.publisher import PUBLISH_SCRIPT, CallPublisher
+from robovox.gateway.realtime.event_log import EventLog
 from robovox.shared.embedded_redis import EmbeddedRedis
 from robovox.shared.messages import ToolCall
 from robovox.shared.streams import RobotKeys

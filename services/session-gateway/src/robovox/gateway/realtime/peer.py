@@ -27,9 +27,9 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
-from robovox.gateway.fit import MessageTooLarge, encoded
-from robovox.gateway.rtp_gate import RtpGate
-from robovox.gateway.signaling import CallAnswer, RealtimeSignaling
+from robovox.gateway.realtime.fit import MessageTooLarge, encoded
+from robovox.gateway.realtime.rtp_gate import RtpGate
+from robovox.gateway.realtime.signaling import CallAnswer, RealtimeSignaling
 from robovox.shared.aio import wait_first
 from robovox.shared.webrtc import rtc_configuration
 

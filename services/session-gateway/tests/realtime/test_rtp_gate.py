@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robovox.gateway.rtp_gate import KEEP_ONE_IN, RtpGate
+from robovox.gateway.realtime.rtp_gate import KEEP_ONE_IN, RtpGate
 
 RTP = bytes([0x80, 111]) + bytes(10)  # version 2, payload type 111 (Opus)
 RTCP = bytes([0x80, 200]) + bytes(6)  # sender report

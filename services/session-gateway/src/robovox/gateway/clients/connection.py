@@ -23,15 +23,15 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
-from robovox.gateway.audio_hub import MicRefused, copy_frame
-from robovox.gateway.peer import EVENTS_CHANNEL, AudioOutbox
-from robovox.gateway.roster import event_text
-from robovox.gateway.sequencer import ResponseRequest
+from robovox.gateway.audio.hub import MicRefused, copy_frame
+from robovox.gateway.clients.roster import event_text
+from robovox.gateway.realtime.peer import EVENTS_CHANNEL, AudioOutbox
+from robovox.gateway.realtime.sequencer import ResponseRequest
 from robovox.shared.messages import InboxEntry, InboxKind
 from robovox.shared.webrtc import rtc_configuration
 
 if TYPE_CHECKING:
-    from robovox.gateway.robot import RobotSession
+    from robovox.gateway.robot.supervisor import RobotSession
 
 log = logging.getLogger(__name__)
 

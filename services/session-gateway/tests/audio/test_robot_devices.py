@@ -20,12 +20,12 @@ import av
 import pytest
 from av import AudioFrame
 
-from robovox.gateway.audio_hub import AudioHub
-from robovox.gateway.peer import RealtimePeer
-from robovox.gateway.robot_audio import MIC_NAME, SPEAKER_BACKLOG, SPEAKER_NAME, RobotAudioDevices
+from robovox.gateway.audio.hub import AudioHub
+from robovox.gateway.audio.robot_devices import MIC_NAME, SPEAKER_BACKLOG, SPEAKER_NAME, RobotAudioDevices
+from robovox.gateway.realtime.peer import RealtimePeer
 from robovox.shared.profile import AudioDevice, AudioFileSink, AudioFileSource, ProfileError, RobotAudio, parse_profile
 
-PROFILE = (Path(__file__).resolve().parents[3] / "deploy" / "profiles" / "cleaner-1.yaml").read_text()
+PROFILE = (Path(__file__).resolve().parents[4] / "deploy" / "profiles" / "cleaner-1.yaml").read_text()
 ROBOT = "cleaner-1"
 RATE = 48_000
 FRAME = 960  # 20 ms
@@ -270,7 +270,7 @@ async def test_devices_that_cannot_open_are_logged_and_the_robot_goes_on_without
         microphone=AudioDevice(kind="device", format="alsa", device=NO_DEVICE),
         speaker=AudioFileSink(kind="file", path=str(blocker / "out.wav")),
     )
-    caplog.set_level(logging.ERROR, "robovox.gateway.robot_audio")
+    caplog.set_level(logging.ERROR, "robovox.gateway.audio.robot_devices")
     broken = devices(config)
     await broken.start()
     assert not broken.microphone_open and not broken.speaker_open
@@ -296,8 +296,8 @@ async def test_devices_that_cannot_open_are_logged_and_the_robot_goes_on_without
 ALSA_CONFIG = Path("/usr/share/alsa")
 NULL_DEVICE_RUN = """
 import asyncio, importlib.util, json, sys
-from robovox.gateway.audio_hub import AudioHub
-from robovox.gateway.robot_audio import RobotAudioDevices
+from robovox.gateway.audio.hub import AudioHub
+from robovox.gateway.audio.robot_devices import RobotAudioDevices
 from robovox.shared.profile import AudioDevice, RobotAudio
 
 spec = importlib.util.spec_from_file_location("test_robot_audio", sys.argv[1])
@@ -339,7 +339,7 @@ def test_an_alsa_device_is_read_and_written_like_a_file() -> None:
 async def test_pulse_without_pulseaudio_in_ffmpeg_points_to_alsas_pulse_plugin(
     hub: AudioHub, caplog: pytest.LogCaptureFixture, devices: Callable[[RobotAudio], RobotAudioDevices]
 ) -> None:
-    caplog.set_level(logging.ERROR, "robovox.gateway.robot_audio")
+    caplog.set_level(logging.ERROR, "robovox.gateway.audio.robot_devices")
     pulse = devices(RobotAudio(microphone=AudioDevice(kind="device", format="pulse")))
     await pulse.start()
     (record,) = caplog.records

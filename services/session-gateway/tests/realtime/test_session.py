@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.session import RealtimeSession, RobotContext
+from robovox.gateway.realtime.session import RealtimeSession, RobotContext
 from robovox.shared.entry import format_time, utc_now
 from robovox.shared.messages import InboxEntry, InboxKind, ToolCall, Urgency
 from robovox.shared.session import ConversationItem, ItemKind

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from robovox.gateway.inbox_letters import outputs_in_place_of
+from robovox.gateway.robot.inbox_letters import outputs_in_place_of
 from robovox.shared.messages import InboxEntry, InboxKind
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from robovox.gateway.audio_hub import AudioHub, MicRefused
+from robovox.gateway.audio.hub import AudioHub, MicRefused
 from robovox.gateway.settings import MicPolicy
 
 

@@ -25,7 +25,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from robovox.gateway.dispatch_link import DispatchLink
+from robovox.gateway.calls.connection import DispatchLink
 from robovox.shared.entry import format_time, utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import ToolCall

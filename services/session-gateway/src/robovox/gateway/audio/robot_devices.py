@@ -32,7 +32,7 @@ from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from robovox.gateway.audio_hub import AudioHub, copy_frame
+from robovox.gateway.audio.hub import AudioHub, copy_frame
 from robovox.shared.profile.audio import AudioDevice, AudioFileSink, AudioFileSource, RobotAudio, describe
 
 log = logging.getLogger(__name__)

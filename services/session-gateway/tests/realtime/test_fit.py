@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from robovox.gateway.fit import MessageTooLarge, encoded, fit_event
+from robovox.gateway.realtime.fit import MessageTooLarge, encoded, fit_event
 
 LIMIT = 262_144
 

@@ -20,10 +20,10 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 
-from robovox.gateway.api_errors import ApiError, error_response, robot_or_404, token_matches, validation_problems
-from robovox.gateway.client_api import client_routes, mount_console
-from robovox.gateway.client_secrets import ClientSecretStore
-from robovox.gateway.robot import RobotSession
+from robovox.gateway.clients.secrets import ClientSecretStore
+from robovox.gateway.http.errors import ApiError, error_response, robot_or_404, token_matches, validation_problems
+from robovox.gateway.http.realtime_calls import client_routes, mount_console
+from robovox.gateway.robot.supervisor import RobotSession
 from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind

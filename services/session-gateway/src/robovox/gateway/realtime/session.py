@@ -19,11 +19,15 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from robovox.gateway.audio_hub import AudioHub
-from robovox.gateway.conversation import ConversationLog
-from robovox.gateway.dispatch import CallPublisher
-from robovox.gateway.event_log import EventLog
-from robovox.gateway.events import (
+from robovox.gateway.audio.hub import AudioHub
+from robovox.gateway.calls.publisher import CallPublisher
+from robovox.gateway.clients.roster import ClientRoster
+from robovox.gateway.realtime.conversation import ConversationLog
+from robovox.gateway.realtime.event_log import EventLog
+from robovox.gateway.realtime.fit import MessageTooLarge, fit_event
+from robovox.gateway.realtime.peer import RealtimePeer
+from robovox.gateway.realtime.sequencer import ResponseRequest, ResponseSequencer, new_event_id
+from robovox.gateway.realtime.server_events import (
     ErrorEvent,
     OutputItem,
     OutputItemDone,
@@ -33,13 +37,9 @@ from robovox.gateway.events import (
     SessionCreated,
     TranscriptionCompleted,
 )
-from robovox.gateway.fit import MessageTooLarge, fit_event
-from robovox.gateway.peer import RealtimePeer
-from robovox.gateway.roster import ClientRoster
-from robovox.gateway.sequencer import ResponseRequest, ResponseSequencer, new_event_id
-from robovox.gateway.session_config import session_config
+from robovox.gateway.realtime.session_config import session_config
+from robovox.gateway.realtime.signaling import RealtimeSignaling
 from robovox.gateway.settings import GatewaySettings
-from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.aio import wait_first
 from robovox.shared.entry import format_time, utc_now
 from robovox.shared.limits import cut_text
