@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from robovox.gateway.audio.hub import AudioHub, MicRefused
+from robovox.gateway.audio.hub import AudioHub, MicRefusedError
 from robovox.gateway.settings import MicPolicy
 
 
@@ -28,7 +28,7 @@ def test_the_first_client_holds_the_microphone_and_a_takeover_moves_it() -> None
 def test_the_exclusive_policy_keeps_the_microphone_with_its_holder() -> None:
     hub = AudioHub("cleaner-1", MicPolicy.EXCLUSIVE)
     hub.offer_mic("ana")
-    with pytest.raises(MicRefused, match="ana holds the microphone"):
+    with pytest.raises(MicRefusedError, match="ana holds the microphone"):
         hub.take_mic("ben")
     hub.release_mic("ana")
     hub.take_mic("ben")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.calls.connection import DispatchLink, LinkDown
+from robovox.gateway.calls.connection import DispatchLink, ReplyLostError
 from robovox.gateway.calls.publisher import PUBLISH_SCRIPT, CallPublisher
 from robovox.gateway.realtime.event_log import EventLog
 from robovox.shared.embedded_redis import EmbeddedRedis
@@ -139,7 +139,7 @@ async def test_a_reply_that_does_not_come_closes_the_connection_and_is_answered_
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         assert link.send(("BLPOP", "robovox:test:never", "0"), reply.set_result)  # Redis answers never
         async with asyncio.timeout(5):
-            assert isinstance(await reply, LinkDown)
+            assert isinstance(await reply, ReplyLostError)
             await link.wait_up()
         assert link.connects == 2
 

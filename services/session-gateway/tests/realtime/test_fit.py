@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from robovox.gateway.realtime.fit import MessageTooLarge, encoded, fit_event
+from robovox.gateway.realtime.fit import MessageTooLargeError, encoded, fit_event
 
 LIMIT = 262_144
 
@@ -45,5 +45,5 @@ def test_several_long_texts_are_cut_longest_first_until_the_event_fits() -> None
 
 
 def test_an_event_without_text_to_cut_is_refused() -> None:
-    with pytest.raises(MessageTooLarge, match="over the data channel's 1000-byte message limit"):
+    with pytest.raises(MessageTooLargeError, match="over the data channel's 1000-byte message limit"):
         fit_event({"type": "conversation.item.delete", "item_id": "x" * 5000}, 1000)

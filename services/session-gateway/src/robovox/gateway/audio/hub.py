@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from av import AudioFrame
 
+from robovox.gateway.errors import GatewayError
 from robovox.gateway.realtime.peer import RealtimePeer
 from robovox.gateway.settings import MicPolicy
 
@@ -37,7 +38,7 @@ def copy_frame(frame: AudioFrame) -> AudioFrame:
     return copy
 
 
-class MicRefused(Exception):
+class MicRefusedError(GatewayError):
     """Someone else holds the microphone and the policy keeps it with them."""
 
 
@@ -100,12 +101,12 @@ class AudioHub:
         return self._holder
 
     def take_mic(self, name: str) -> None:
-        """Give ``name`` the microphone; raises MicRefused under the exclusive policy."""
+        """Give ``name`` the microphone; raises MicRefusedError under the exclusive policy."""
         if self._holder == name:
             return
         held_by_client = self._holder is not None and self._holder != self._default_mic
         if held_by_client and self.policy is MicPolicy.EXCLUSIVE:
-            raise MicRefused(f"{self._holder} holds the microphone")
+            raise MicRefusedError(f"{self._holder} holds the microphone")
         self._set_holder(name)
 
     def offer_mic(self, name: str) -> bool:

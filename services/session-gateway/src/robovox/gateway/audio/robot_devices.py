@@ -33,6 +33,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
 from robovox.gateway.audio.hub import AudioHub, copy_frame
+from robovox.gateway.errors import GatewayError
 from robovox.shared.profile.audio import AudioDevice, AudioFileSink, AudioFileSource, RobotAudio, describe
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ DRAIN_TIMEOUT_S = 2.0
 T = TypeVar("T")
 
 
-class AudioDeviceError(Exception):
+class AudioDeviceError(GatewayError):
     """A microphone or speaker that cannot be used as configured."""
 
 

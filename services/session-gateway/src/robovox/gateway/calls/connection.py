@@ -15,7 +15,7 @@ one connection, and knows nothing of what it sends.
 
 It never retries. A command whose reply does not come (the connection broke,
 Redis restarted, or ``reply_timeout_s`` passed: the connection is then closed
-and opened again) is answered with ``LinkDown``; the caller decides (the
+and opened again) is answered with ``ReplyLostError``; the caller decides (the
 publisher retries through redis-py: its script is idempotent, so a call that
 did reach Redis is not published twice). While the link is down ``send``
 returns False and callers use their slower path.
@@ -35,20 +35,21 @@ from typing import Any, Final
 import hiredis
 from redis.connection import SSLConnection, UnixDomainSocketConnection, parse_url
 
+from robovox.gateway.errors import GatewayError
 from robovox.shared.aio import wait_first
 
 log = logging.getLogger(__name__)
 
 Arg = str | bytes | int | float
 OnReply = Callable[[Any], None]
-"""Called with the reply: a value, a ``hiredis.ReplyError``, or ``LinkDown``."""
+"""Called with the reply: a value, a ``hiredis.ReplyError``, or ``ReplyLostError``."""
 
 _INCOMPLETE: Final = object()
 RETRY_INITIAL_S: Final = 0.1
 RETRY_MAX_S: Final = 2.0
 
 
-class LinkDown(ConnectionError):
+class ReplyLostError(GatewayError, ConnectionError):
     """The command's reply will not come: the connection closed first."""
 
 
@@ -154,7 +155,7 @@ class DispatchLink(asyncio.Protocol):
         self._transport = None
         waiting, self._waiting = self._waiting, deque()
         for _sent_at, on_reply in waiting:
-            on_reply(LinkDown(str(exc) if exc else "connection closed"))
+            on_reply(ReplyLostError(str(exc) if exc else "connection closed"))
         self._quiet.set()
         self._lost.set()
 
@@ -170,7 +171,7 @@ class DispatchLink(asyncio.Protocol):
                 await loop.create_connection(lambda: self, params["host"], params["port"], ssl=tls)
             for command in self._handshake():
                 reply = await self._request(command)
-                if isinstance(reply, hiredis.ReplyError | LinkDown):
+                if isinstance(reply, hiredis.ReplyError | ReplyLostError):
                     raise OSError(f"{command[0]} refused: {reply}")
         self._up = True
         self._up_event.set()

@@ -23,8 +23,9 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessi
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
-from robovox.gateway.audio.hub import MicRefused, copy_frame
+from robovox.gateway.audio.hub import MicRefusedError, copy_frame
 from robovox.gateway.clients.roster import event_text
+from robovox.gateway.errors import ApiError, ApiErrorCode, GatewayError
 from robovox.gateway.realtime.peer import EVENTS_CHANNEL, AudioOutbox
 from robovox.gateway.realtime.sequencer import ResponseRequest
 from robovox.shared.messages import InboxEntry, InboxKind
@@ -39,14 +40,8 @@ MIC_ONLY_EVENTS = frozenset({"input_audio_buffer.commit", "input_audio_buffer.cl
 MAX_TEXT = 4000
 
 
-class OfferError(ValueError):
+class OfferError(GatewayError):
     """The client's SDP offer cannot be answered."""
-
-
-class ClientEventError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class ClientLink:
@@ -163,9 +158,8 @@ class ClientLink:
         if channel is not None and channel.readyState == "open":
             channel.send(text)
 
-    def _send_error(self, code: str, message: str, event_id: str | None) -> None:
-        error = {"type": "invalid_request_error", "code": code, "message": message, "event_id": event_id}
-        self.send_text(event_text({"type": "error", "error": error}))
+    def _send_error(self, error: ApiError, event_id: str | None) -> None:
+        self.send_text(event_text(error.event(event_id)))
 
     def _on_message(self, message: str | bytes) -> None:
         self._events.put_nowait(message if isinstance(message, str) else message.decode(errors="replace"))
@@ -178,16 +172,18 @@ class ClientLink:
             try:
                 event = json.loads(raw)
                 if not isinstance(event, dict):
-                    raise ClientEventError("invalid_event", "a client event is a JSON object")
+                    raise ApiError(ApiErrorCode.INVALID_EVENT, "a client event is a JSON object")
                 event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
                 await self._handle(event)
             except json.JSONDecodeError:
-                self._send_error("invalid_json", "the message is not JSON", None)
-            except ClientEventError as exc:
-                self._send_error(exc.code, str(exc), event_id)
+                self._send_error(ApiError(ApiErrorCode.INVALID_JSON, "the message is not JSON"), None)
+            except ApiError as exc:
+                self._send_error(exc, event_id)
             except Exception:
                 log.exception("%s: client %s event failed", self.robot_id, self.client_id)
-                self._send_error("server_error", "the gateway could not handle this event", event_id)
+                self._send_error(
+                    ApiError(ApiErrorCode.SERVER_ERROR, "the gateway could not handle this event"), event_id
+                )
 
     async def _handle(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -201,19 +197,21 @@ class ClientLink:
             self.robot.cancel_response()
         elif kind in MIC_ONLY_EVENTS:
             if self.robot.ctx.audio.mic_holder != self.client_id:
-                raise ClientEventError("not_mic_holder", "only the client holding the microphone controls its buffer")
+                raise ApiError(
+                    ApiErrorCode.NOT_MIC_HOLDER, "only the client holding the microphone controls its buffer"
+                )
             if not self.robot.send_to_model({"type": kind}):
-                raise ClientEventError("session_not_live", "the robot's session is not live")
+                raise ApiError(ApiErrorCode.SESSION_NOT_LIVE, "the robot's session is not live")
         elif kind == "robovox.mic.take":
             try:
                 self.robot.ctx.audio.take_mic(self.client_id)
-            except MicRefused as exc:
-                raise ClientEventError("mic_held", str(exc)) from None
+            except MicRefusedError as exc:
+                raise ApiError(ApiErrorCode.MIC_HELD, str(exc)) from None
         elif kind == "robovox.mic.release":
             self.robot.ctx.audio.release_mic(self.client_id)
         else:
-            raise ClientEventError(
-                "not_allowed_for_clients",
+            raise ApiError(
+                ApiErrorCode.NOT_ALLOWED_FOR_CLIENTS,
                 f"{kind!r} is not accepted from clients: the gateway owns the robot's session",
             )
 
@@ -241,7 +239,7 @@ class ClientLink:
 
 def _user_message_text(item: Any) -> str:
     if not isinstance(item, dict) or item.get("type") != "message" or item.get("role") != "user":
-        raise ClientEventError("not_allowed_for_clients", "clients may add only user messages to the conversation")
+        raise ApiError(ApiErrorCode.NOT_ALLOWED_FOR_CLIENTS, "clients may add only user messages to the conversation")
     parts = item.get("content")
     texts = [
         p["text"]
@@ -250,7 +248,7 @@ def _user_message_text(item: Any) -> str:
     ]
     text = " ".join(t.strip() for t in texts if t.strip())
     if not text:
-        raise ClientEventError("invalid_item", "a user message needs input_text content")
+        raise ApiError(ApiErrorCode.INVALID_ITEM, "a user message needs input_text content")
     if len(text) > MAX_TEXT:
-        raise ClientEventError("invalid_item", f"a user message is at most {MAX_TEXT} characters")
+        raise ApiError(ApiErrorCode.INVALID_ITEM, f"a user message is at most {MAX_TEXT} characters")
     return text

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from robovox.gateway.errors import GatewayError
+
 
 class ClientEndpoint(Protocol):
     client_id: str
@@ -21,7 +23,7 @@ class ClientEndpoint(Protocol):
     async def close(self) -> None: ...
 
 
-class RosterFull(Exception):
+class RosterFullError(GatewayError):
     """The robot already has as many clients as allowed."""
 
 
@@ -47,7 +49,7 @@ class ClientRoster:
 
     def add(self, client: ClientEndpoint) -> None:
         if len(self._clients) >= self.max_clients:
-            raise RosterFull(f"robot {self.robot_id} already has {self.max_clients} clients")
+            raise RosterFullError(f"robot {self.robot_id} already has {self.max_clients} clients")
         self._clients[client.client_id] = client
 
     def remove(self, client_id: str) -> None:

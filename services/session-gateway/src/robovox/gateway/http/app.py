@@ -21,7 +21,8 @@ from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 
 from robovox.gateway.clients.secrets import ClientSecretStore
-from robovox.gateway.http.errors import ApiError, error_response, robot_or_404, token_matches, validation_problems
+from robovox.gateway.errors import ApiError, ApiErrorCode
+from robovox.gateway.http.errors import error_response, robot_or_404, token_matches, validation_problems
 from robovox.gateway.http.realtime_calls import client_routes, mount_console
 from robovox.gateway.robot.supervisor import RobotSession
 from robovox.gateway.settings import GatewaySettings
@@ -125,7 +126,7 @@ def create_api(
     def authorized(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
         given = credentials.credentials if credentials else ""
         if not token_matches(given, token):
-            raise ApiError(401, "unauthorized", "a valid bearer token is required")
+            raise ApiError(ApiErrorCode.UNAUTHORIZED, "a valid bearer token is required")
 
     def robot(robot_id: str) -> RobotSession:
         return robot_or_404(robots, robot_id)
@@ -135,16 +136,16 @@ def create_api(
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return error_response(exc.status_code, exc.code, str(exc.detail), headers)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return error_response(exc, headers=headers)
 
     @app.exception_handler(HTTPException)
     async def _httperror_response(_request: Request, exc: HTTPException) -> JSONResponse:
-        return error_response(exc.status_code, "http_error", str(exc.detail))
+        return error_response(ApiError(ApiErrorCode.HTTP_ERROR, str(exc.detail)), exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "invalid_request", validation_problems(exc.errors()))
+        return error_response(ApiError(ApiErrorCode.INVALID_REQUEST, validation_problems(exc.errors())))
 
     @app.get("/health")
     async def health() -> Health:
@@ -197,7 +198,7 @@ def create_api(
     @app.post("/v1/robots/{robot_id}/messages", status_code=202, dependencies=[Auth])
     async def send_message(found: Robot, body: MessageIn) -> MessageOut:
         if found.state is SessionState.STOPPED:
-            raise ApiError(409, "session_stopped", "the robot's session is stopped; start it first")
+            raise ApiError(ApiErrorCode.SESSION_STOPPED, "the robot's session is stopped; start it first")
         entry = InboxEntry(
             kind=InboxKind.USER_MESSAGE,
             robot_id=found.ctx.robot_id,

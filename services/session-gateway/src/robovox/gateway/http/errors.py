@@ -8,17 +8,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException
+
+from robovox.gateway.errors import ApiError, ApiErrorCode
 
 
-class ApiError(HTTPException):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status, message)
-        self.code = code
-
-
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def error_response(
+    error: ApiError, status: int | None = None, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error.http_body(), status_code=status or error.status, headers=headers)
 
 
 RobotT = TypeVar("RobotT")
@@ -32,7 +29,7 @@ def token_matches(given: str, token: str) -> bool:
 def robot_or_404(robots: Mapping[str, RobotT], robot_id: str) -> RobotT:
     found = robots.get(robot_id)
     if found is None:
-        raise ApiError(404, "unknown_robot", f"no robot {robot_id!r} on this gateway")
+        raise ApiError(ApiErrorCode.UNKNOWN_ROBOT, f"no robot {robot_id!r} on this gateway")
     return found
 
 

@@ -21,9 +21,10 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from robovox.gateway.clients.connection import ClientLink, OfferError
-from robovox.gateway.clients.roster import RosterFull
+from robovox.gateway.clients.roster import RosterFullError
 from robovox.gateway.clients.secrets import ClientSecretStore, SecretGrant
-from robovox.gateway.http.errors import ApiError, robot_or_404, token_matches, validation_problems
+from robovox.gateway.errors import ApiError, ApiErrorCode
+from robovox.gateway.http.errors import robot_or_404, token_matches, validation_problems
 from robovox.gateway.realtime.session_config import session_config
 from robovox.gateway.robot.supervisor import RobotSession
 from robovox.gateway.settings import GatewaySettings
@@ -60,7 +61,7 @@ def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        raise ApiError(401, "unauthorized", "Authorization: Bearer <client secret> is required")
+        raise ApiError(ApiErrorCode.UNAUTHORIZED, "Authorization: Bearer <client secret> is required")
     return value.strip()
 
 
@@ -69,16 +70,16 @@ async def _offer_sdp(request: Request) -> str:
     if content_type == "application/sdp":
         body = await request.body()
         if len(body) > MAX_OFFER_BYTES:
-            raise ApiError(413, "offer_too_large", f"an SDP offer is at most {MAX_OFFER_BYTES} bytes")
+            raise ApiError(ApiErrorCode.OFFER_TOO_LARGE, f"an SDP offer is at most {MAX_OFFER_BYTES} bytes")
         sdp = body.decode(errors="replace")
     elif content_type == "multipart/form-data":
         form = await request.form(max_part_size=MAX_OFFER_BYTES)
         part = form.get("sdp")
         sdp = (await part.read()).decode(errors="replace") if isinstance(part, UploadFile) else str(part or "")
     else:
-        raise ApiError(415, "unsupported_media_type", "send the offer as application/sdp or multipart/form-data")
+        raise ApiError(ApiErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the offer as application/sdp or multipart/form-data")
     if not sdp.lstrip().startswith("v=0"):
-        raise ApiError(400, "invalid_offer", "the body is not an SDP offer (it must start with v=0)")
+        raise ApiError(ApiErrorCode.INVALID_OFFER, "the body is not an SDP offer (it must start with v=0)")
     return sdp
 
 
@@ -92,16 +93,18 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
 
     def robot_named(robot_id: str | None) -> RobotSession:
         if not robot_id:
-            raise ApiError(400, "robot_id_required", 'name the robot: ?robot_id=<robot> or "robot_id" in the body')
+            raise ApiError(
+                ApiErrorCode.ROBOT_ID_REQUIRED, 'name the robot: ?robot_id=<robot> or "robot_id" in the body'
+            )
         return robot_or_404(robots, robot_id)
 
     async def secret_grant(value: str, robot_id: str | None) -> SecretGrant:
         """The grant of a live client secret, refused when it names another robot than ``robot_id``."""
         grant = await store.check(value)
         if grant is None:
-            raise ApiError(401, "invalid_client_secret", "the client secret is unknown or has expired")
+            raise ApiError(ApiErrorCode.INVALID_CLIENT_SECRET, "the client secret is unknown or has expired")
         if robot_id and robot_id != grant.robot_id:
-            raise ApiError(403, "secret_robot_mismatch", "this client secret was issued for another robot")
+            raise ApiError(ApiErrorCode.SECRET_ROBOT_MISMATCH, "this client secret was issued for another robot")
         return grant
 
     async def grant_for(request: Request, robot_id: str | None) -> SecretGrant:
@@ -116,14 +119,14 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
         request: Request, robot_id: Annotated[str | None, Query()] = None
     ) -> ClientSecretOut:
         if not is_operator(_bearer(request)):
-            raise ApiError(401, "unauthorized", "a valid operator token is required")
+            raise ApiError(ApiErrorCode.UNAUTHORIZED, "a valid operator token is required")
         raw = await request.body()
         try:
             body = ClientSecretIn.model_validate_json(raw) if raw.strip() else ClientSecretIn()
         except ValidationError as exc:
-            raise ApiError(422, "invalid_request", validation_problems(exc.errors())) from None
+            raise ApiError(ApiErrorCode.INVALID_REQUEST, validation_problems(exc.errors())) from None
         if robot_id and body.robot_id and robot_id != body.robot_id:
-            raise ApiError(400, "robot_id_conflict", "the query and the body name different robots")
+            raise ApiError(ApiErrorCode.ROBOT_ID_CONFLICT, "the query and the body name different robots")
         robot = robot_named(robot_id or body.robot_id)
         ttl = body.expires_after.seconds if body.expires_after else settings.client_secret_ttl_s
         value, grant = await store.issue(robot.ctx.robot_id, body.operator, ttl)
@@ -142,17 +145,17 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
         link = ClientLink(robot, grant.operator, settings.stun_urls)
         try:
             robot.ctx.clients.add(link)
-        except RosterFull as exc:
-            raise ApiError(429, "too_many_clients", str(exc)) from None
+        except RosterFullError as exc:
+            raise ApiError(ApiErrorCode.TOO_MANY_CLIENTS, str(exc)) from None
         try:
             async with asyncio.timeout(settings.connect_timeout_s):
                 answer = await link.answer(sdp)
         except OfferError as exc:
             await link.close()
-            raise ApiError(400, "invalid_offer", str(exc)) from None
+            raise ApiError(ApiErrorCode.INVALID_OFFER, str(exc)) from None
         except TimeoutError:
             await link.close()
-            raise ApiError(504, "answer_timeout", "the gateway could not answer the offer in time") from None
+            raise ApiError(ApiErrorCode.ANSWER_TIMEOUT, "the gateway could not answer the offer in time") from None
         links[link.call_id] = link
         _forget_when_closed(links, link, settings.connect_timeout_s)
         if not robot.wanted:
@@ -167,7 +170,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
         if not is_operator(value):
             await secret_grant(value, link.robot_id if link else None)
         if link is None:
-            raise ApiError(404, "unknown_call", f"no call {call_id!r} on this gateway")
+            raise ApiError(ApiErrorCode.UNKNOWN_CALL, f"no call {call_id!r} on this gateway")
         await link.close()
         return HangupOut(call_id=call_id, status="hung_up")
 

@@ -14,6 +14,7 @@ import copy
 import json
 from typing import Any, Final
 
+from robovox.gateway.errors import GatewayError
 from robovox.shared.limits import cut_text
 
 CUTTABLE: Final = frozenset({"output", "arguments", "text", "instructions", "transcript"})
@@ -23,7 +24,7 @@ NOTE_ROOM: Final = 80
 MAX_ROUNDS: Final = 8
 
 
-class MessageTooLarge(ValueError):
+class MessageTooLargeError(GatewayError):
     """A client event larger than the peer accepts, with no text left to cut."""
 
     def __init__(self, event_type: str, size: int, limit: int) -> None:
@@ -57,7 +58,7 @@ def _longest(value: Any) -> tuple[dict[str, Any], str] | None:
 
 def fit_event(event: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], str]:
     """A copy of ``event`` whose longest texts are cut until its JSON is at most ``max_bytes``
-    bytes, and that JSON. Raises MessageTooLarge when there is nothing left to cut."""
+    bytes, and that JSON. Raises MessageTooLargeError when there is nothing left to cut."""
     fitted = copy.deepcopy(event)
     for _ in range(MAX_ROUNDS):
         text = encoded(fitted)
@@ -75,4 +76,4 @@ def fit_event(event: dict[str, Any], max_bytes: int) -> tuple[dict[str, Any], st
         value_bytes = len(encoded({key: value}).encode())
         room = max_bytes - (size - value_bytes) - NOTE_ROOM
         holder[key] = cut_text(value, max(NOTE_ROOM, len(value) * room // value_bytes))
-    raise MessageTooLarge(str(event.get("type")), len(encoded(fitted).encode()), max_bytes)
+    raise MessageTooLargeError(str(event.get("type")), len(encoded(fitted).encode()), max_bytes)

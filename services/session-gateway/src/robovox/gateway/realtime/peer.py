@@ -21,13 +21,15 @@ import contextlib
 import fractions
 import logging
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
-from robovox.gateway.realtime.fit import MessageTooLarge, encoded
+from robovox.gateway.errors import GatewayError
+from robovox.gateway.realtime.fit import MessageTooLargeError, encoded
 from robovox.gateway.realtime.rtp_gate import RtpGate
 from robovox.gateway.realtime.signaling import CallAnswer, RealtimeSignaling
 from robovox.shared.aio import wait_first
@@ -69,8 +71,19 @@ class AudioOutbox(MediaStreamTrack):
         return frame
 
 
-class PeerClosed(Exception):
-    """The peer connection or its data channel is gone."""
+class PeerCloseReason(StrEnum):
+    CHANNEL_CLOSED = "data channel closed"
+    CONNECTION_FAILED = "connection failed"
+    CONNECTION_CLOSED = "connection closed"
+    BY_GATEWAY = "closed by the gateway"
+
+
+class PeerClosedError(GatewayError):
+    """The peer connection or its data channel is gone (``reason`` None: the channel never opened)."""
+
+    def __init__(self, reason: PeerCloseReason | None) -> None:
+        super().__init__(reason.value if reason else "data channel not open")
+        self.reason = reason
 
 
 class RealtimePeer:
@@ -85,7 +98,7 @@ class RealtimePeer:
         self._channel: RTCDataChannel = self._pc.createDataChannel(EVENTS_CHANNEL)
         self._channel_open = asyncio.Event()
         self.closed = asyncio.Event()
-        self.close_reason = ""
+        self.close_reason: PeerCloseReason | None = None
         self.call_id = ""
         self.audio_frames_received = 0
         self.listening = False
@@ -108,12 +121,14 @@ class RealtimePeer:
 
         @channel.on("close")
         def _close() -> None:
-            self._mark_closed("data channel closed")
+            self._mark_closed(PeerCloseReason.CHANNEL_CLOSED)
 
         @self._pc.on("connectionstatechange")
         def _state() -> None:
-            if self._pc.connectionState in ("failed", "closed"):
-                self._mark_closed(f"connection {self._pc.connectionState}")
+            if self._pc.connectionState == "failed":
+                self._mark_closed(PeerCloseReason.CONNECTION_FAILED)
+            elif self._pc.connectionState == "closed":
+                self._mark_closed(PeerCloseReason.CONNECTION_CLOSED)
 
         @self._pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
@@ -122,7 +137,7 @@ class RealtimePeer:
                 self._drains.add(task)
                 task.add_done_callback(self._drains.discard)
 
-    def _mark_closed(self, reason: str) -> None:
+    def _mark_closed(self, reason: PeerCloseReason) -> None:
         if not self.closed.is_set():
             self.close_reason = reason
             self.closed.set()
@@ -155,7 +170,7 @@ class RealtimePeer:
             self.listen(self.listening)
             await wait_first(self._channel_open.wait(), self.closed.wait())
             if not self._channel_open.is_set():
-                raise PeerClosed(self.close_reason)
+                raise PeerClosedError(self.close_reason)
         return answer
 
     def listen(self, on: bool) -> None:
@@ -179,8 +194,8 @@ class RealtimePeer:
         return int(size) or DEFAULT_MAX_MESSAGE_SIZE
 
     def send(self, event: dict[str, Any]) -> str:
-        """Send a client event; returns its JSON text. Raises PeerClosed when the channel is gone,
-        MessageTooLarge when the event is over the provider's message size."""
+        """Send a client event; returns its JSON text. Raises PeerClosedError when the channel is gone,
+        MessageTooLargeError when the event is over the provider's message size."""
         text = encoded(event)
         self.send_text(text, str(event.get("type")))
         return text
@@ -193,14 +208,14 @@ class RealtimePeer:
 
     def send_text(self, text: str, event_type: str = "event") -> None:
         if not self.is_open:
-            raise PeerClosed(self.close_reason or "data channel not open")
+            raise PeerClosedError(self.close_reason)
         budget = self.message_budget
         if len(text) * 4 > budget and (size := len(text.encode())) > budget:  # at most 4 bytes a character
-            raise MessageTooLarge(event_type, size, budget)
+            raise MessageTooLargeError(event_type, size, budget)
         self._channel.send(text)
 
     async def close(self) -> None:
-        self._mark_closed(self.close_reason or "closed by the gateway")
+        self._mark_closed(self.close_reason or PeerCloseReason.BY_GATEWAY)
         self.audio_out.stop()
         await self._pc.close()
         for task in list(self._drains):

@@ -24,7 +24,7 @@ from robovox.gateway.calls.publisher import CallPublisher
 from robovox.gateway.clients.roster import ClientRoster
 from robovox.gateway.realtime.conversation import ConversationLog
 from robovox.gateway.realtime.event_log import EventLog
-from robovox.gateway.realtime.fit import MessageTooLarge, fit_event
+from robovox.gateway.realtime.fit import MessageTooLargeError, fit_event
 from robovox.gateway.realtime.peer import RealtimePeer
 from robovox.gateway.realtime.sequencer import ResponseRequest, ResponseSequencer, new_event_id
 from robovox.gateway.realtime.server_events import (
@@ -131,10 +131,14 @@ class RealtimeSession:
     def ended(self) -> bool:
         return self.peer.closed.is_set() or self.expired.is_set()
 
-    async def wait_ended(self) -> str:
-        """Wait until the session can no longer be used; returns why."""
+    @property
+    def end_reason(self) -> str:
+        """Why the session ended (once ``ended``)."""
+        return "expired" if self.expired.is_set() else str(self.peer.close_reason)
+
+    async def wait_ended(self) -> None:
+        """Wait until the session can no longer be used."""
         await wait_first(self.peer.closed.wait(), self.expired.wait())
-        return SESSION_EXPIRED if self.expired.is_set() else self.peer.close_reason
 
     async def open(self) -> None:
         settings = self.ctx.settings
@@ -164,11 +168,11 @@ class RealtimeSession:
     # Client events
     def send(self, event: dict[str, Any]) -> str:
         """Send a client event, its longest text cut if it is over the provider's message size.
-        Raises PeerClosed, or MessageTooLarge when there is no text to cut."""
+        Raises PeerClosedError, or MessageTooLargeError when there is no text to cut."""
         event.setdefault("event_id", new_event_id())
         try:
             text = self.peer.send(event)
-        except MessageTooLarge as exc:
+        except MessageTooLargeError as exc:
             event, text = fit_event(event, self.peer.message_budget)
             log.warning("%s: %s; sent with its text cut to %d bytes", self.ctx.robot_id, exc, len(text.encode()))
             self.peer.send_text(text, str(event.get("type")))
@@ -183,7 +187,7 @@ class RealtimeSession:
                 continue
             try:
                 self.send({"type": "conversation.item.create", "item": item.realtime_item()})
-            except MessageTooLarge as exc:
+            except MessageTooLargeError as exc:
                 log.warning("%s: an item of the conversation left out of the replay: %s", self.ctx.robot_id, exc)
                 continue
             if item.kind is ItemKind.FUNCTION_CALL and item.call_id:

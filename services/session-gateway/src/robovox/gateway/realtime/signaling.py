@@ -20,6 +20,7 @@ import httpx2
 import openai
 from openai import AsyncOpenAI, Omit
 
+from robovox.gateway.errors import GatewayError
 from robovox.gateway.settings import GatewaySettings, Provider, Signaling
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ SECRET_TTL_S = 60
 """The ephemeral key only has to last until the offer is posted."""
 
 
-class SignalingError(Exception):
+class SignalingError(GatewayError):
     """The provider refused or failed to start a call."""
 
     def __init__(self, message: str, *, retryable: bool) -> None:

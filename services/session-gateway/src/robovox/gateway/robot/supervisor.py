@@ -22,14 +22,15 @@ import random
 import secrets
 import time
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from robovox.gateway.audio.robot_devices import RobotAudioDevices
-from robovox.gateway.realtime.fit import MessageTooLarge
-from robovox.gateway.realtime.peer import PeerClosed
+from robovox.gateway.realtime.fit import MessageTooLargeError
+from robovox.gateway.realtime.peer import PeerClosedError
 from robovox.gateway.realtime.sequencer import ResponseRequest
 from robovox.gateway.realtime.session import RealtimeSession, RobotContext
 from robovox.gateway.realtime.signaling import SignalingError
@@ -48,7 +49,14 @@ RESUME_WINDOW_S: Final = 3600.0
 """At start-up, a conversation whose newest item is younger than this is continued."""
 INFO_TTL_S: Final = 60
 INFO_REFRESH_S: Final = 20.0
-OPEN_FAILURES = (SignalingError, PeerClosed, TimeoutError, OSError)
+OPEN_FAILURES = (SignalingError, PeerClosedError, TimeoutError, OSError)
+
+
+class RestartMode(StrEnum):
+    CONTINUE = "continue"
+    """A new Realtime session given the conversation so far."""
+    FRESH = "fresh"
+    """A new Realtime session and a new conversation."""
 
 
 def new_conversation_id() -> str:
@@ -75,8 +83,8 @@ class RobotSession:
         self._may_resume = True
         """Only the first session of this process may continue a recent conversation from Redis;
         a stop or a fresh restart asked for a new one."""
-        self._restart: str | None = None
-        """``continue`` or ``fresh`` when a restart is asked for."""
+        self._restart: RestartMode | None = None
+        """Set when a restart is asked for."""
         self._carried: list[ResponseRequest] = []
         self._consumer_name = consumer.consumer
         """Names this gateway process in the session hash."""
@@ -100,7 +108,7 @@ class RobotSession:
         self._wake.set()
 
     def restart(self, fresh: bool = False) -> None:
-        self._restart = "fresh" if fresh else "continue"
+        self._restart = RestartMode.FRESH if fresh else RestartMode.CONTINUE
         self.start()
 
     @property
@@ -121,7 +129,7 @@ class RobotSession:
             try:
                 await session.deliver(entry)
                 return True
-            except PeerClosed:
+            except PeerClosedError:
                 pass
         await self.enqueue(entry)
         if not self._wanted:
@@ -154,7 +162,7 @@ class RobotSession:
             return False
         try:
             session.send(event)
-        except PeerClosed:
+        except PeerClosedError:
             return False
         return True
 
@@ -226,8 +234,10 @@ class RobotSession:
         settings = self.ctx.settings
         while not stopping.is_set() and not self._wake.is_set():
             if session.ended:
-                reason = "expired" if session.expired.is_set() else session.peer.close_reason
-                log.info("%s: session %s ended (%s); opening a new one", self.ctx.robot_id, session.session_id, reason)
+                log.info(
+                    "%s: session %s ended (%s); opening a new one",
+                    self.ctx.robot_id, session.session_id, session.end_reason,
+                )  # fmt: skip
                 await self._retire(session, SessionState.RECONNECTING)
                 return
             now = time.monotonic()
@@ -250,7 +260,7 @@ class RobotSession:
 
     async def _handle_restart(self) -> None:
         mode, self._restart = self._restart, None
-        if mode == "fresh":
+        if mode is RestartMode.FRESH:
             self.conversation_id = None
         if self.current is not None:
             await self._retire(self.current, SessionState.CONNECTING)
@@ -362,9 +372,9 @@ class RobotSession:
             try:
                 await session.deliver(entry)
                 return
-            except MessageTooLarge as exc:  # nothing to cut: it could never be sent
+            except MessageTooLargeError as exc:  # nothing to cut: it could never be sent
                 raise PermanentError(f"cannot be given to the model: {exc}") from None
-            except PeerClosed:
+            except PeerClosedError:
                 if self.current is session:
                     self._live.clear()
                 await session.wait_ended()

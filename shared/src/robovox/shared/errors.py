@@ -1,0 +1,2 @@
+class RoboVoxError(Exception):
+    """Base of every RoboVox error."""
