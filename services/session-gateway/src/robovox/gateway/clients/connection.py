@@ -112,7 +112,7 @@ class ClientLink:
             for text in (session.created_text, session.rate_limits_text):
                 if text:
                     self.send_text(text)
-        self.send_text(event_text(self.robot.session_event()))
+        self.send_text(self.robot.session_event().encoded())
         if not hub.offer_mic(self.client_id):
             self.robot.ctx.clients.announce(hub.mic_holder)  # offer_mic announced it otherwise
         self._spawn(self._handle_events())

@@ -1,8 +1,8 @@
 """The clients joined to one robot (consoles, Realtime pages), and what they are told.
 
 The robot's sessions broadcast through the roster: every server event of the
-model session as received, and the gateway's own ``robovox.*`` events (see
-``docs/console.md``). A client whose channel is not open yet, or is gone, is
+model session as received, and the gateway's own ``robovox.*`` events
+(``clients/events.py``, ``docs/console.md``). A client whose channel is not open yet, or is gone, is
 skipped; it never holds up the robot.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
+from robovox.gateway.clients.events import ClientEvent, ClientListed, RobovoxEvent
 from robovox.gateway.errors import GatewayError
 
 
@@ -59,26 +60,22 @@ class ClientRoster:
         for client in list(self._clients.values()):
             client.send_text(text)
 
-    def broadcast(self, event: dict[str, Any]) -> None:
+    def broadcast(self, event: RobovoxEvent) -> None:
         if self._clients:
-            self.broadcast_text(event_text(event))
+            self.broadcast_text(event.encoded())
 
     def announce(self, mic_holder: str | None) -> None:
         """Tell every client who is joined and who holds the microphone (``robovox.client``)."""
-        listing = [{"client_id": c.client_id, "operator": c.operator} for c in self._clients.values()]
+        listing = [ClientListed(client_id=c.client_id, operator=c.operator) for c in self._clients.values()]
         for client in list(self._clients.values()):
-            client.send_text(
-                event_text(
-                    {
-                        "type": "robovox.client",
-                        "robot_id": self.robot_id,
-                        "client_id": client.client_id,
-                        "mic_holder": mic_holder,
-                        "you_hold_mic": mic_holder == client.client_id,
-                        "clients": listing,
-                    }
-                )
+            event = ClientEvent(
+                robot_id=self.robot_id,
+                client_id=client.client_id,
+                mic_holder=mic_holder,
+                you_hold_mic=mic_holder == client.client_id,
+                clients=listing,
             )
+            client.send_text(event.encoded())
 
     async def close_all(self) -> None:
         for client in list(self._clients.values()):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from robovox.gateway.audio.hub import AudioHub
 from robovox.gateway.calls.publisher import CallPublisher
+from robovox.gateway.clients.events import InboxEvent, ToolCallEvent
 from robovox.gateway.clients.roster import ClientRoster
 from robovox.gateway.realtime.conversation import ConversationLog
 from robovox.gateway.realtime.event_log import EventLog
@@ -227,23 +228,7 @@ class RealtimeSession:
     def _tell_clients(self, entry: InboxEntry, item: ConversationItem) -> None:
         if not len(self.ctx.clients):
             return
-        self.ctx.clients.broadcast(
-            {
-                "type": "robovox.inbox",
-                "kind": entry.kind.value,
-                "source": entry.source,
-                "text": item.text,
-                "call_id": entry.call_id,
-                "tool": entry.tool,
-                "outcome": entry.outcome.value if entry.outcome else None,
-                "reason": entry.reason,
-                "urgency": entry.urgency.value,
-                "severity": entry.severity.value if entry.severity else None,
-                "speak": entry.speak,
-                "created_at": entry.created_at.isoformat(),
-                "at": utc_now().isoformat(),
-            }
-        )
+        self.ctx.clients.broadcast(InboxEvent.of(entry, item.text))
 
     def _item_for(self, entry: InboxEntry, text: str) -> ConversationItem:
         kind = {
@@ -361,16 +346,11 @@ class RealtimeSession:
     def _tell_clients_of_call(self, item: OutputItem) -> None:
         if not len(self.ctx.clients):  # on the dispatch path: nothing built for nobody
             return
-        self.ctx.clients.broadcast(
-            {
-                "type": "robovox.tool_call",
-                "call_id": item.call_id,
-                "name": item.name,
-                "arguments": item.arguments or "",
-                "session_id": self.session_id,
-                "at": utc_now().isoformat(),
-            }
+        assert item.call_id and item.name
+        event = ToolCallEvent(
+            call_id=item.call_id, name=item.name, arguments=item.arguments or "", session_id=self.session_id
         )
+        self.ctx.clients.broadcast(event)
 
     def _log_item(self, kind: ItemKind, text: str, source: str) -> None:
         item = ConversationItem(

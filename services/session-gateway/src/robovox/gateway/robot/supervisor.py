@@ -29,6 +29,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from robovox.gateway.audio.robot_devices import RobotAudioDevices
+from robovox.gateway.clients.events import SessionEvent
 from robovox.gateway.realtime.fit import MessageTooLargeError
 from robovox.gateway.realtime.peer import PeerClosedError
 from robovox.gateway.realtime.sequencer import ResponseRequest
@@ -380,15 +381,10 @@ class RobotSession:
                 await session.wait_ended()
 
     # State
-    def session_event(self) -> dict[str, Any]:
+    def session_event(self) -> SessionEvent:
         """``robovox.session`` for clients: the session's state as it changes."""
         session_id = self.current.session_id if self.current else None
-        return {
-            "type": "robovox.session",
-            "robot_id": self.ctx.robot_id,
-            "state": self.state.value,
-            "session_id": session_id,
-        }
+        return SessionEvent(robot_id=self.ctx.robot_id, state=self.state, session_id=session_id)
 
     def info(self) -> SessionInfo:
         session = self.current
