@@ -3,7 +3,6 @@ when complete, never from a cancelled or incomplete response, once per call_id."
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,7 +11,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.realtime.session import RealtimeSession, RobotContext
+from robovox.gateway.realtime.session import RealtimeSession
+from robovox.gateway.robot.opener import NewSession
 from robovox.shared.entry import format_time, utc_now
 from robovox.shared.messages import InboxEntry, InboxKind, ToolCall, Urgency
 from robovox.shared.session import ConversationItem, ItemKind
@@ -22,8 +22,8 @@ KEYS = RobotKeys.of("cleaner-1")
 
 
 @pytest.fixture
-async def session(context: RobotContext) -> AsyncIterator[RealtimeSession]:
-    session = RealtimeSession(context, "conv_test")
+async def session(new_session: NewSession) -> AsyncIterator[RealtimeSession]:
+    session = new_session("conv_test")
     session.session_id = "sess_test"
     yield session
     await session.close()
@@ -60,10 +60,8 @@ def response_done(status: str, *items: dict[str, Any]) -> dict[str, Any]:
 
 async def feed(session: RealtimeSession, *events: dict[str, Any]) -> None:
     for event in events:
-        session._on_message(json.dumps(event))
-    await session.ctx.calls.settled(10)
-    while session._tasks:
-        await asyncio.wait(list(session._tasks))
+        session.router.on_message(json.dumps(event))
+    await session.router.settled(10)
 
 
 async def tool_calls(redis: Redis) -> list[ToolCall]:
@@ -92,10 +90,10 @@ async def test_the_same_call_in_output_item_done_and_response_done_is_published_
 
 
 async def test_a_call_id_published_by_another_session_or_gateway_is_not_published_again(
-    context: RobotContext, session: RealtimeSession, redis: Redis
+    new_session: NewSession, session: RealtimeSession, redis: Redis
 ) -> None:
     await feed(session, output_item_done("call_c"))
-    other = RealtimeSession(context, "conv_test")
+    other = new_session("conv_test")
     await feed(other, output_item_done("call_c"))
     await other.close()
     assert [c.call_id for c in await tool_calls(redis)] == ["call_c"]
@@ -149,7 +147,7 @@ async def test_rate_limits_and_session_expiry_are_recorded(session: RealtimeSess
 
 async def test_a_malformed_event_is_logged_and_skipped(session: RealtimeSession, redis: Redis) -> None:
     await feed(session, {"type": "response.output_item.done", "item": "not an object"})
-    session._on_message("not json")
+    session.router.on_message("not json")
     assert await tool_calls(redis) == []
 
 

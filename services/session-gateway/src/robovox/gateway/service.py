@@ -1,4 +1,4 @@
-"""The session gateway process: a RobotSession per robot profile and the HTTP
+"""The session gateway process: a RobotVoice per robot profile and the HTTP
 API, in one event loop."""
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import uvicorn
 from redis.asyncio import Redis
 
 from robovox.gateway.calls.connection import DispatchLink
-from robovox.gateway.calls.publisher import PUBLISH_SCRIPT, CallPublisher
+from robovox.gateway.calls.publisher import PUBLISH_SCRIPT
 from robovox.gateway.http.app import create_api
-from robovox.gateway.realtime.conversation import ConversationLog
 from robovox.gateway.realtime.event_log import EventLog
-from robovox.gateway.realtime.session import RobotContext
 from robovox.gateway.realtime.signaling import RealtimeSignaling
-from robovox.gateway.robot.supervisor import RobotSession
+from robovox.gateway.robot.voice import RobotVoice
+from robovox.gateway.robot.wiring import build_robot
 from robovox.gateway.settings import GatewaySettings
 from robovox.shared.lifecycle import RobotService
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
@@ -39,7 +38,7 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-class SessionGateway(RobotService[GatewaySettings, RobotSession]):
+class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
     name = "session-gateway"
 
     def __init__(self, settings: GatewaySettings, profiles: dict[str, RobotProfile] | None = None) -> None:
@@ -58,25 +57,21 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
         restrict_ice_host_addresses(self.settings.ice_host_addresses)
         self._signaling = RealtimeSignaling(self.settings)
 
-    def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotSession:
+    def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotVoice:
         assert self._signaling is not None
         if self._event_log is None:
             self._event_log = EventLog(redis, gives_way_to=self.dispatch_link)
             self._event_log.start()
-        ctx = RobotContext(
-            profile=profile,
-            settings=self.settings,
+        return build_robot(
+            profile,
+            self.settings,
+            redis=redis,
             signaling=self._signaling,
-            calls=CallPublisher(
-                redis, profile.robot_id, profile.tool_call_timeout_s, link=self.dispatch_link, timings=self.dispatch_ms
-            ),
-            conversation=ConversationLog(
-                redis, profile.robot_id, consumer=self.settings.consumer(self.name), limits=self.settings.limits
-            ),
-            events=self._event_log,
+            event_log=self._event_log,
+            consumer=self.settings.consumer_config(self.name, Group.SESSION_GATEWAY),
+            dispatch=self.dispatch_link,
+            dispatch_ms=self.dispatch_ms,
         )
-        consumer = self.settings.consumer_config(self.name, Group.SESSION_GATEWAY)
-        return RobotSession(redis, ctx, consumer)
 
     async def run(self) -> None:
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None

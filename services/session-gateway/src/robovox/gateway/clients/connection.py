@@ -32,7 +32,7 @@ from robovox.shared.messages import InboxEntry, InboxKind
 from robovox.shared.webrtc import rtc_configuration
 
 if TYPE_CHECKING:
-    from robovox.gateway.robot.supervisor import RobotSession
+    from robovox.gateway.robot.voice import RobotVoice
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class OfferError(GatewayError):
 
 
 class ClientLink:
-    def __init__(self, robot: RobotSession, operator: str, stun_urls: list[str]) -> None:
+    def __init__(self, robot: RobotVoice, operator: str, stun_urls: list[str]) -> None:
         self.robot = robot
         self.operator = operator
         self.client_id = f"cli_{secrets.token_hex(6)}"
@@ -63,7 +63,7 @@ class ClientLink:
 
     @property
     def robot_id(self) -> str:
-        return self.robot.ctx.robot_id
+        return self.robot.robot_id
 
     def _wire(self) -> None:
         pc = self._pc
@@ -105,7 +105,7 @@ class ClientLink:
         if self.joined.is_set() or self.closed.is_set():
             return
         self.joined.set()
-        hub = self.robot.ctx.audio
+        hub = self.robot.audio
         hub.add_speaker(self.client_id, self._play)
         session = self.robot.live_session
         if session is not None:
@@ -114,7 +114,7 @@ class ClientLink:
                     self.send_text(text)
         self.send_text(self.robot.session_event().encoded())
         if not hub.offer_mic(self.client_id):
-            self.robot.ctx.clients.announce(hub.mic_holder)  # offer_mic announced it otherwise
+            self.robot.clients.announce(hub.mic_holder)  # offer_mic announced it otherwise
         self._spawn(self._handle_events())
         log.info("%s: client %s (%s) joined", self.robot_id, self.client_id, self.operator)
 
@@ -122,13 +122,13 @@ class ClientLink:
         if self.closed.is_set():
             return
         self.closed.set()
-        ctx = self.robot.ctx
-        ctx.clients.remove(self.client_id)
-        ctx.audio.remove_speaker(self.client_id)
-        holder = ctx.audio.mic_holder
-        ctx.audio.release_mic(self.client_id)
-        if ctx.audio.mic_holder == holder:  # a moved microphone has been announced already
-            ctx.clients.announce(holder)
+        robot = self.robot
+        robot.clients.remove(self.client_id)
+        robot.audio.remove_speaker(self.client_id)
+        holder = robot.audio.mic_holder
+        robot.audio.release_mic(self.client_id)
+        if robot.audio.mic_holder == holder:  # a moved microphone has been announced already
+            robot.clients.announce(holder)
         self._outbox.stop()
         await self._pc.close()
         current = asyncio.current_task()
@@ -145,7 +145,7 @@ class ClientLink:
 
     async def _read_microphone(self, track: MediaStreamTrack) -> None:
         """Always read the client's audio (unread tracks grow aiortc's buffers); the hub decides."""
-        hub = self.robot.ctx.audio
+        hub = self.robot.audio
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
@@ -196,7 +196,7 @@ class ClientLink:
         elif kind == "response.cancel":
             self.robot.cancel_response()
         elif kind in MIC_ONLY_EVENTS:
-            if self.robot.ctx.audio.mic_holder != self.client_id:
+            if self.robot.audio.mic_holder != self.client_id:
                 raise ApiError(
                     ApiErrorCode.NOT_MIC_HOLDER, "only the client holding the microphone controls its buffer"
                 )
@@ -204,11 +204,11 @@ class ClientLink:
                 raise ApiError(ApiErrorCode.SESSION_NOT_LIVE, "the robot's session is not live")
         elif kind == "robovox.mic.take":
             try:
-                self.robot.ctx.audio.take_mic(self.client_id)
+                self.robot.audio.take_mic(self.client_id)
             except MicRefusedError as exc:
                 raise ApiError(ApiErrorCode.MIC_HELD, str(exc)) from None
         elif kind == "robovox.mic.release":
-            self.robot.ctx.audio.release_mic(self.client_id)
+            self.robot.audio.release_mic(self.client_id)
         else:
             raise ApiError(
                 ApiErrorCode.NOT_ALLOWED_FOR_CLIENTS,

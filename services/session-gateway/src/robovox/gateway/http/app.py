@@ -24,7 +24,7 @@ from robovox.gateway.clients.secrets import ClientSecretStore
 from robovox.gateway.errors import ApiError, ApiErrorCode
 from robovox.gateway.http.errors import error_response, robot_or_404, token_matches, validation_problems
 from robovox.gateway.http.realtime_calls import client_routes, mount_console
-from robovox.gateway.robot.supervisor import RobotSession
+from robovox.gateway.robot.voice import RobotVoice
 from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.messages import InboxEntry, InboxKind
@@ -91,12 +91,11 @@ class Stats(BaseModel):
     events_dropped: int
 
 
-def robot_out(robot: RobotSession) -> RobotOut:
+def robot_out(robot: RobotVoice) -> RobotOut:
     info = robot.info()
-    limits = robot.current.rate_limits.values() if robot.current else []
     return RobotOut(
         robot_id=info.robot_id,
-        display_name=robot.ctx.profile.display_name or info.robot_id,
+        display_name=robot.display_name,
         state=info.state,
         since=info.since,
         session_id=info.session_id,
@@ -105,14 +104,14 @@ def robot_out(robot: RobotSession) -> RobotOut:
         started_at=info.started_at,
         recycle_at=info.recycle_at,
         sessions_opened=info.sessions_opened,
-        rate_limits=[RateLimitOut(**limit.model_dump()) for limit in limits],
+        rate_limits=[RateLimitOut(**limit.model_dump()) for limit in robot.rate_limits],
         rate_limits_at=info.rate_limits_at,
         last_error=info.last_error,
     )
 
 
 def create_api(
-    robots: Mapping[str, RobotSession],
+    robots: Mapping[str, RobotVoice],
     redis: Redis,
     settings: GatewaySettings,
     loop_lag: LoopLagMonitor,
@@ -128,11 +127,11 @@ def create_api(
         if not token_matches(given, token):
             raise ApiError(ApiErrorCode.UNAUTHORIZED, "a valid bearer token is required")
 
-    def robot(robot_id: str) -> RobotSession:
+    def robot(robot_id: str) -> RobotVoice:
         return robot_or_404(robots, robot_id)
 
     Auth = Depends(authorized)
-    Robot = Annotated[RobotSession, Depends(robot)]
+    Robot = Annotated[RobotVoice, Depends(robot)]
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -201,13 +200,13 @@ def create_api(
             raise ApiError(ApiErrorCode.SESSION_STOPPED, "the robot's session is stopped; start it first")
         entry = InboxEntry(
             kind=InboxKind.USER_MESSAGE,
-            robot_id=found.ctx.robot_id,
+            robot_id=found.robot_id,
             text=body.text,
             speak=body.speak,
             source="operator:api",
         )
         entry_id = await found.enqueue(entry)
-        return MessageOut(robot_id=found.ctx.robot_id, inbox_entry_id=entry_id, state=found.state)
+        return MessageOut(robot_id=found.robot_id, inbox_entry_id=entry_id, state=found.state)
 
     app.include_router(client_routes(robots, ClientSecretStore(redis), settings))
     mount_console(app)

@@ -26,7 +26,7 @@ from robovox.gateway.clients.secrets import ClientSecretStore, SecretGrant
 from robovox.gateway.errors import ApiError, ApiErrorCode
 from robovox.gateway.http.errors import robot_or_404, token_matches, validation_problems
 from robovox.gateway.realtime.session_config import session_config
-from robovox.gateway.robot.supervisor import RobotSession
+from robovox.gateway.robot.voice import RobotVoice
 from robovox.gateway.settings import GatewaySettings
 
 MAX_OFFER_BYTES = 64 * 1024
@@ -83,7 +83,7 @@ async def _offer_sdp(request: Request) -> str:
     return sdp
 
 
-def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, settings: GatewaySettings) -> APIRouter:
+def client_routes(robots: Mapping[str, RobotVoice], store: ClientSecretStore, settings: GatewaySettings) -> APIRouter:
     router = APIRouter()
     token = settings.api_token.get_secret_value()
     links: dict[str, ClientLink] = {}
@@ -91,7 +91,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
     def is_operator(value: str) -> bool:
         return token_matches(value, token)
 
-    def robot_named(robot_id: str | None) -> RobotSession:
+    def robot_named(robot_id: str | None) -> RobotVoice:
         if not robot_id:
             raise ApiError(
                 ApiErrorCode.ROBOT_ID_REQUIRED, 'name the robot: ?robot_id=<robot> or "robot_id" in the body'
@@ -111,7 +111,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
         """The secret's grant, or the operator acting directly on the named robot."""
         value = _bearer(request)
         if is_operator(value):
-            return SecretGrant(robot_id=robot_named(robot_id).ctx.robot_id, operator="operator", expires_at=0)
+            return SecretGrant(robot_id=robot_named(robot_id).robot_id, operator="operator", expires_at=0)
         return await secret_grant(value, robot_id)
 
     @router.post("/v1/realtime/client_secrets")
@@ -129,12 +129,12 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
             raise ApiError(ApiErrorCode.ROBOT_ID_CONFLICT, "the query and the body name different robots")
         robot = robot_named(robot_id or body.robot_id)
         ttl = body.expires_after.seconds if body.expires_after else settings.client_secret_ttl_s
-        value, grant = await store.issue(robot.ctx.robot_id, body.operator, ttl)
+        value, grant = await store.issue(robot.robot_id, body.operator, ttl)
         return ClientSecretOut(
             value=value,
             expires_at=int(grant.expires_at),
             robot_id=grant.robot_id,
-            session=session_config(robot.ctx.profile, settings),
+            session=session_config(robot.profile, settings),
         )
 
     @router.post("/v1/realtime/calls", status_code=201, response_class=Response)
@@ -144,7 +144,7 @@ def client_routes(robots: Mapping[str, RobotSession], store: ClientSecretStore, 
         robot = robot_named(grant.robot_id)
         link = ClientLink(robot, grant.operator, settings.stun_urls)
         try:
-            robot.ctx.clients.add(link)
+            robot.clients.add(link)
         except RosterFullError as exc:
             raise ApiError(ApiErrorCode.TOO_MANY_CLIENTS, str(exc)) from None
         try:

@@ -1,43 +1,35 @@
 """One Realtime session of one robot: the peer, its response sequencer, and what
-the server's events mean for the robot.
+the gateway tells the model through it.
 
-- A completed function call (``response.output_item.done``, or in the output
-  of a completed ``response.done``) is published once per call_id.
 - Inbox entries become conversation items, then a response when asked.
-- ``session_expired`` ends the session; the robot's supervisor replaces it.
+- A new session is given the conversation so far (``replay``); nothing in it is
+  executed again.
+- The server's events go to the session's ``ServerEventRouter`` (function calls,
+  responses, rate limits, expiry), which keeps the state below up to date.
+
+A session lives for one provider call; the robot's supervisor opens, replaces
+and closes sessions, and owns everything that outlives them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from robovox.gateway.audio.hub import AudioHub
 from robovox.gateway.calls.publisher import CallPublisher
-from robovox.gateway.clients.events import InboxEvent, ToolCallEvent
+from robovox.gateway.clients.events import InboxEvent
 from robovox.gateway.clients.roster import ClientRoster
 from robovox.gateway.realtime.conversation import ConversationLog
 from robovox.gateway.realtime.event_log import EventLog
+from robovox.gateway.realtime.event_router import ServerEventRouter
 from robovox.gateway.realtime.fit import MessageTooLargeError, fit_event
 from robovox.gateway.realtime.peer import RealtimePeer
+from robovox.gateway.realtime.provider_calls import ProviderCalls
 from robovox.gateway.realtime.sequencer import ResponseRequest, ResponseSequencer, new_event_id
-from robovox.gateway.realtime.server_events import (
-    ErrorEvent,
-    OutputItem,
-    OutputItemDone,
-    RateLimit,
-    RateLimitsUpdated,
-    ResponseEvent,
-    SessionCreated,
-    TranscriptionCompleted,
-)
+from robovox.gateway.realtime.server_events import RateLimit
 from robovox.gateway.realtime.session_config import session_config
 from robovox.gateway.realtime.signaling import RealtimeSignaling
 from robovox.gateway.settings import GatewaySettings
@@ -50,49 +42,42 @@ from robovox.shared.session import ConversationItem, ItemKind
 
 log = logging.getLogger(__name__)
 
-SESSION_EXPIRED = "session_expired"
-
-
-@dataclass(frozen=True, slots=True)
-class RobotContext:
-    """What every session of one robot shares."""
-
-    profile: RobotProfile
-    settings: GatewaySettings
-    signaling: RealtimeSignaling
-    calls: CallPublisher
-    conversation: ConversationLog
-    events: EventLog
-    audio: AudioHub = field(init=False)
-    """Who hears the model and whose microphone it hears; outlives the sessions."""
-    clients: ClientRoster = field(init=False)
-    """Consoles and Realtime pages joined to the robot."""
-    provider_calls: set[str] = field(init=False, default_factory=set)
-    """The provider's calls this process holds open for the robot, from its answer until hung up."""
-
-    def __post_init__(self) -> None:
-        robot_id = self.profile.robot_id
-        audio = AudioHub(robot_id, self.settings.mic_policy)
-        clients = ClientRoster(robot_id, self.settings.clients_per_robot)
-        audio.on_change(lambda: clients.announce(audio.mic_holder))
-        object.__setattr__(self, "audio", audio)
-        object.__setattr__(self, "clients", clients)
-
-    @property
-    def robot_id(self) -> str:
-        return self.profile.robot_id
+ITEM_KINDS = {
+    InboxKind.FUNCTION_CALL_OUTPUT: ItemKind.FUNCTION_CALL_OUTPUT,
+    InboxKind.SYSTEM_MESSAGE: ItemKind.SYSTEM_MESSAGE,
+    InboxKind.USER_MESSAGE: ItemKind.USER_MESSAGE,
+}
 
 
 class RealtimeSession:
     def __init__(
-        self, ctx: RobotContext, conversation_id: str, on_calls_changed: Callable[[], None] = lambda: None
+        self,
+        conversation_id: str,
+        *,
+        profile: RobotProfile,
+        settings: GatewaySettings,
+        signaling: RealtimeSignaling,
+        publisher: CallPublisher,
+        conversation: ConversationLog,
+        event_log: EventLog,
+        clients: ClientRoster,
+        provider_calls: ProviderCalls,
     ) -> None:
-        self.ctx = ctx
         self.conversation_id = conversation_id
-        self._on_calls_changed = on_calls_changed
-        """Told when a provider call is added to or taken from ``ctx.provider_calls``."""
-        self.peer = RealtimePeer(self._on_message, ctx.settings.stun_urls)
-        self.sequencer = ResponseSequencer(self.send, ctx.profile.persona(), ctx.settings.response_timeout_s)
+        self.robot_id = profile.robot_id
+        self._profile = profile
+        self._settings = settings
+        self._signaling = signaling
+        self._conversation = conversation
+        self._event_log = event_log
+        self._clients = clients
+        self._provider_calls = provider_calls
+        """This session's call is in it from the provider's answer until it is hung up."""
+        self.router = ServerEventRouter(
+            self, publisher=publisher, conversation=conversation, event_log=event_log, clients=clients
+        )
+        self.peer = RealtimePeer(self.router.on_message, settings.stun_urls)
+        self.sequencer = ResponseSequencer(self.send, profile.persona(), settings.response_timeout_s)
         self.session_id: str | None = None
         self.started_at = time.monotonic()
         self.started_wall = utc_now()
@@ -110,19 +95,6 @@ class RealtimeSession:
         (``greet_clients``), not while it is being opened or given the conversation."""
         self.known_calls: set[str] = set()
         """Call ids in this session's conversation: an output may only refer to one of them."""
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._received_at = time.perf_counter()
-        """When the event being handled came off the data channel."""
-        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
-            "session.created": self._session_created,
-            "response.created": self._response_created,
-            "response.output_item.done": self._output_item_done,
-            "response.done": self._response_done,
-            "rate_limits.updated": self._rate_limits_updated,
-            "error": self._error,
-            "conversation.item.input_audio_transcription.completed": self._user_transcript,
-            "input_audio_buffer.speech_started": self._activity,
-        }
 
     @property
     def call_id(self) -> str:
@@ -142,9 +114,9 @@ class RealtimeSession:
         await wait_first(self.peer.closed.wait(), self.expired.wait())
 
     async def open(self) -> None:
-        settings = self.ctx.settings
-        config = session_config(self.ctx.profile, settings)
-        await self.peer.open(self.ctx.signaling, config, settings.connect_timeout_s, self._call_started)
+        settings = self._settings
+        config = session_config(self._profile, settings)
+        await self.peer.open(self._signaling, config, settings.connect_timeout_s, self._provider_calls.add)
         async with asyncio.timeout(settings.connect_timeout_s):
             await self.created.wait()
         self.started_at = time.monotonic()
@@ -153,18 +125,10 @@ class RealtimeSession:
     async def close(self) -> None:
         call_id = self.call_id
         await self.peer.close()
-        await self.ctx.calls.settled(2.0)
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=2.0)
+        await self.router.settled(2.0)
         if call_id and not self.expired.is_set():
-            await self.ctx.signaling.hang_up(call_id)
-        if call_id in self.ctx.provider_calls:
-            self.ctx.provider_calls.discard(call_id)
-            self._on_calls_changed()
-
-    def _call_started(self, call_id: str) -> None:
-        self.ctx.provider_calls.add(call_id)
-        self._on_calls_changed()
+            await self._signaling.hang_up(call_id)
+        self._provider_calls.discard(call_id)
 
     # Client events
     def send(self, event: dict[str, Any]) -> str:
@@ -175,9 +139,9 @@ class RealtimeSession:
             text = self.peer.send(event)
         except MessageTooLargeError as exc:
             event, text = fit_event(event, self.peer.message_budget)
-            log.warning("%s: %s; sent with its text cut to %d bytes", self.ctx.robot_id, exc, len(text.encode()))
+            log.warning("%s: %s; sent with its text cut to %d bytes", self.robot_id, exc, len(text.encode()))
             self.peer.send_text(text, str(event.get("type")))
-        self.ctx.events.add(self.ctx.robot_id, "client", event, text, self.session_id)
+        self._event_log.add(self.robot_id, "client", event, text, self.session_id)
         return str(event["event_id"])
 
     def replay(self, items: Iterable[ConversationItem]) -> int:
@@ -189,7 +153,7 @@ class RealtimeSession:
             try:
                 self.send({"type": "conversation.item.create", "item": item.realtime_item()})
             except MessageTooLargeError as exc:
-                log.warning("%s: an item of the conversation left out of the replay: %s", self.ctx.robot_id, exc)
+                log.warning("%s: an item of the conversation left out of the replay: %s", self.robot_id, exc)
                 continue
             if item.kind is ItemKind.FUNCTION_CALL and item.call_id:
                 self.known_calls.add(item.call_id)
@@ -200,11 +164,11 @@ class RealtimeSession:
         """Put an inbox entry into the conversation, and ask for a response if it says so."""
         self.last_activity = time.monotonic()
         age_s = (utc_now() - entry.created_at).total_seconds()
-        stale = age_s > self.ctx.settings.inbox_stale_s
+        stale = age_s > self._settings.inbox_stale_s
         urgent = entry.urgency is Urgency.URGENT and not stale
         if urgent:
             self.sequencer.preempt()
-        limit = self.ctx.settings.limits.output_chars
+        limit = self._settings.limits.output_chars
         text = cut_text(entry.text, limit)
         instructions = cut_text(entry.instructions, limit) if entry.instructions else None
         if stale:
@@ -214,28 +178,20 @@ class RealtimeSession:
         self.send({"type": "conversation.item.create", "item": item.realtime_item()})
         if entry.speak:
             self.sequencer.request(ResponseRequest(instructions, urgent=urgent, source=entry.source))
-        self._tell_clients(entry, item)
-        await self.ctx.conversation.append(item)
+        if len(self._clients):
+            self._clients.broadcast(InboxEvent.of(entry, item.text))
+        await self._conversation.append(item)
 
     def greet_clients(self) -> None:
         """Start serving the robot's clients: they get this session's ``session.created`` and rate
         limits now (a client joining later gets them on joining), then its events as they come."""
         self.serving_clients = True
         for text in (self.created_text, self.rate_limits_text):
-            if text and len(self.ctx.clients):
-                self.ctx.clients.broadcast_text(text)
-
-    def _tell_clients(self, entry: InboxEntry, item: ConversationItem) -> None:
-        if not len(self.ctx.clients):
-            return
-        self.ctx.clients.broadcast(InboxEvent.of(entry, item.text))
+            if text and len(self._clients):
+                self._clients.broadcast_text(text)
 
     def _item_for(self, entry: InboxEntry, text: str) -> ConversationItem:
-        kind = {
-            InboxKind.FUNCTION_CALL_OUTPUT: ItemKind.FUNCTION_CALL_OUTPUT,
-            InboxKind.SYSTEM_MESSAGE: ItemKind.SYSTEM_MESSAGE,
-            InboxKind.USER_MESSAGE: ItemKind.USER_MESSAGE,
-        }[entry.kind]
+        kind = ITEM_KINDS[entry.kind]
         if kind is ItemKind.FUNCTION_CALL_OUTPUT and entry.call_id not in self.known_calls:
             # The call belongs to an earlier conversation (the session was stopped and
             # started afresh): an output would be refused, a notice is not.
@@ -243,139 +199,10 @@ class RealtimeSession:
             text = f"Result of an earlier request ({entry.tool or 'a tool'}): {text}"
         return ConversationItem(
             conversation_id=self.conversation_id,
-            robot_id=self.ctx.robot_id,
+            robot_id=self.robot_id,
             kind=kind,
             text=text,
             call_id=entry.call_id if kind is ItemKind.FUNCTION_CALL_OUTPUT else None,
             source=entry.source,
             session_id=self.session_id,
         )
-
-    # Server events
-    def _on_message(self, raw: str) -> None:
-        self._received_at = time.perf_counter()
-        try:
-            event = json.loads(raw)
-        except json.JSONDecodeError:
-            log.warning("%s: data channel message is not JSON: %.200s", self.ctx.robot_id, raw)
-            return
-        if not isinstance(event, dict):
-            return
-        self.ctx.events.add(self.ctx.robot_id, "server", event, raw, self.session_id)
-        kind = event.get("type")
-        if kind == "session.created":
-            self.created_text = raw
-        elif kind == "rate_limits.updated":
-            self.rate_limits_text = raw
-        if self.serving_clients and len(self.ctx.clients):
-            self.ctx.clients.broadcast_text(raw)
-        handler = self._handlers.get(str(kind))
-        if handler is None:
-            return
-        try:
-            handler(event)
-        except ValidationError as exc:
-            log.warning("%s: unexpected %s event: %s", self.ctx.robot_id, event.get("type"), exc.errors()[:3])
-
-    def _session_created(self, event: dict[str, Any]) -> None:
-        self.session_id = parse(SessionCreated, event).session.id
-        self.created.set()
-
-    def _activity(self, _event: dict[str, Any]) -> None:
-        self.last_activity = time.monotonic()
-
-    def _response_created(self, event: dict[str, Any]) -> None:
-        response = parse(ResponseEvent, event).response
-        self.last_activity = time.monotonic()
-        self.sequencer.on_response_created(response.id, response.metadata)
-
-    def _output_item_done(self, event: dict[str, Any]) -> None:
-        item = parse(OutputItemDone, event).item
-        if item.is_completed_function_call:
-            self._publish(item)
-
-    def _response_done(self, event: dict[str, Any]) -> None:
-        response = parse(ResponseEvent, event).response
-        if response.status == "completed":
-            for item in response.output:
-                if item.is_completed_function_call:
-                    self._publish(item)
-        for item in response.output:
-            if item.type == "message" and item.text:
-                self._log_item(ItemKind.ASSISTANT_MESSAGE, item.text, "model")
-        self.sequencer.on_response_done(response.id)
-
-    def _rate_limits_updated(self, event: dict[str, Any]) -> None:
-        for limit in parse(RateLimitsUpdated, event).rate_limits:
-            self.rate_limits[limit.name] = limit
-        self.rate_limits_at = utc_now()
-
-    def _error(self, event: dict[str, Any]) -> None:
-        error = parse(ErrorEvent, event).error
-        if self.sequencer.on_error(error.code, error.event_id):
-            return
-        self.last_error = f"{error.code or error.type}: {error.message}"
-        if error.code == SESSION_EXPIRED:
-            log.info("%s: session %s expired: %s", self.ctx.robot_id, self.session_id, error.message)
-            self.expired.set()
-            return
-        log.warning("%s: Realtime error for event %s: %s", self.ctx.robot_id, error.event_id, self.last_error)
-
-    def _user_transcript(self, event: dict[str, Any]) -> None:
-        transcript = parse(TranscriptionCompleted, event).transcript.strip()
-        if transcript:
-            self.last_activity = time.monotonic()
-            self._log_item(ItemKind.USER_MESSAGE, transcript, "speech")
-
-    # Effects
-    def _publish(self, item: OutputItem) -> None:
-        assert item.call_id and item.name
-        if item.call_id in self.known_calls:
-            return
-        self.known_calls.add(item.call_id)
-        self.ctx.calls.publish(
-            item.call_id,
-            item.name,
-            item.arguments or "",
-            self.session_id or "",
-            self.conversation_id,
-            self._received_at,
-        )
-        self._tell_clients_of_call(item)
-
-    def _tell_clients_of_call(self, item: OutputItem) -> None:
-        if not len(self.ctx.clients):  # on the dispatch path: nothing built for nobody
-            return
-        assert item.call_id and item.name
-        event = ToolCallEvent(
-            call_id=item.call_id, name=item.name, arguments=item.arguments or "", session_id=self.session_id
-        )
-        self.ctx.clients.broadcast(event)
-
-    def _log_item(self, kind: ItemKind, text: str, source: str) -> None:
-        item = ConversationItem(
-            conversation_id=self.conversation_id,
-            robot_id=self.ctx.robot_id,
-            kind=kind,
-            text=text,
-            source=source,
-            session_id=self.session_id,
-        )
-        self._spawn(self.ctx.conversation.append(item))
-
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("%s: writing to Redis failed: %r", self.ctx.robot_id, exc)
-
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def parse(model: type[ModelT], event: dict[str, Any]) -> ModelT:
-    return model.model_validate(event)
