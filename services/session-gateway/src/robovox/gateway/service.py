@@ -14,7 +14,9 @@ from redis.asyncio import Redis
 
 from robovox.gateway.calls.connection import DispatchLink
 from robovox.gateway.calls.publisher import PUBLISH_SCRIPT
-from robovox.gateway.http.app import create_api
+from robovox.gateway.clients.registry import ClientCalls
+from robovox.gateway.clients.secrets import ClientSecretStore
+from robovox.gateway.http.app import create_app
 from robovox.gateway.realtime.event_log import EventLog
 from robovox.gateway.realtime.signaling import RealtimeSignaling
 from robovox.gateway.robot.voice import RobotVoice
@@ -95,13 +97,15 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
 
     async def _serve_api(self) -> None:
         redis = connect_redis(self.settings)
-        app = create_api(
+        client_calls = ClientCalls(self.settings.connect_timeout_s)
+        app = create_app(
             self.robots,
-            redis,
             self.settings,
-            self.loop_lag,
-            self.dispatch_ms,
-            lambda: self._event_log.dropped if self._event_log else 0,
+            secrets=ClientSecretStore(redis),
+            client_calls=client_calls,
+            loop_lag=self.loop_lag,
+            dispatch_ms=self.dispatch_ms,
+            events_dropped=lambda: self._event_log.dropped if self._event_log else 0,
         )
         config = uvicorn.Config(
             app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"
@@ -122,4 +126,5 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(serving), 5)
             sock.close()
+            await client_calls.close()
             await redis.aclose()

@@ -1,15 +1,15 @@
-"""Errors of the gateway's HTTP API: ``{"error": {"code": ..., "message": ...}}`` with the matching status,
-and the checks every route family (operator API, client endpoints) raises them from."""
+"""An ApiError as the HTTP API answers it, ``{"error": {"code": ..., "message": ...}}`` with the
+code's status; the operator token check; pydantic's errors on one line."""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi.responses import JSONResponse
 
-from robovox.gateway.errors import ApiError, ApiErrorCode
+from robovox.gateway.errors import ApiError
 
 
 def error_response(
@@ -18,19 +18,9 @@ def error_response(
     return JSONResponse(error.http_body(), status_code=status or error.status, headers=headers)
 
 
-RobotT = TypeVar("RobotT")
-
-
 def token_matches(given: str, token: str) -> bool:
     """A bearer value against the operator's token, in constant time."""
     return hmac.compare_digest(given.encode(), token.encode())
-
-
-def robot_or_404(robots: Mapping[str, RobotT], robot_id: str) -> RobotT:
-    found = robots.get(robot_id)
-    if found is None:
-        raise ApiError(ApiErrorCode.UNKNOWN_ROBOT, f"no robot {robot_id!r} on this gateway")
-    return found
 
 
 def validation_problems(errors: Iterable[Mapping[str, Any]]) -> str:
