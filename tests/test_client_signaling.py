@@ -154,7 +154,7 @@ async def test_a_multipart_offer_opens_a_stopped_robot_and_its_session_wins_over
 ) -> None:
     robot = gateway.robots[OTHER]
     live = await robot.wait_live()
-    (emulated,) = [s for s in emulator.sessions if s.call_id == live.call_id]
+    (emulated,) = [s for s in emulator.sessions if s.call_id == live.provider_call_id]
     robot.stop()
     await emulated.closed_event.wait()
     secret = await client_secret(api, OTHER)

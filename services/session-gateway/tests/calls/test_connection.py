@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.calls.connection import DispatchLink, ReplyLostError
+from robovox.gateway.calls.connection import DispatchConnection, ReplyLostError
 from robovox.gateway.calls.publisher import PUBLISH_SCRIPT, CallPublisher
 from robovox.gateway.realtime.event_log import EventLog
 from robovox.shared.embedded_redis import EmbeddedRedis
@@ -26,7 +26,7 @@ KEYS = RobotKeys.of(ROBOT)
 
 
 @contextlib.asynccontextmanager
-async def running(link: DispatchLink) -> AsyncIterator[DispatchLink]:
+async def running(link: DispatchConnection) -> AsyncIterator[DispatchConnection]:
     stopping = asyncio.Event()
     task = asyncio.create_task(link.run(stopping))
     try:
@@ -39,8 +39,8 @@ async def running(link: DispatchLink) -> AsyncIterator[DispatchLink]:
 
 
 @pytest.fixture
-async def link(redis_url: str) -> AsyncIterator[DispatchLink]:
-    async with running(DispatchLink(redis_url, scripts=[PUBLISH_SCRIPT])) as link:
+async def link(redis_url: str) -> AsyncIterator[DispatchConnection]:
+    async with running(DispatchConnection(redis_url, scripts=[PUBLISH_SCRIPT])) as link:
         yield link
 
 
@@ -53,8 +53,10 @@ def publish(publisher: CallPublisher, call_id: str) -> ToolCall:
     return publisher.publish(call_id, "stop_cleaning", "{}", "sess_test", "conv_test", time.perf_counter())
 
 
-async def test_a_call_is_on_the_socket_when_publish_returns_and_in_redis_once(link: DispatchLink, redis: Redis) -> None:
-    publisher = CallPublisher(redis, ROBOT, 10.0, link=link)
+async def test_a_call_is_on_the_socket_when_publish_returns_and_in_redis_once(
+    link: DispatchConnection, redis: Redis
+) -> None:
+    publisher = CallPublisher(redis, ROBOT, 10.0, connection=link)
     publish(publisher, "call_a")
     assert len(link._waiting) == 1 and not link_is_quiet(link)  # written before publish returned
     publish(publisher, "call_a")  # the same call again (a replayed event, a second gateway)
@@ -66,8 +68,8 @@ async def test_a_call_is_on_the_socket_when_publish_returns_and_in_redis_once(li
 
 
 async def test_with_the_link_down_calls_go_through_redis_py(redis_url: str, redis: Redis) -> None:
-    link = DispatchLink(redis_url)  # never run: down
-    publisher = CallPublisher(redis, ROBOT, 10.0, link=link)
+    link = DispatchConnection(redis_url)  # never run: down
+    publisher = CallPublisher(redis, ROBOT, 10.0, connection=link)
     publish(publisher, "call_c")
     await publisher.settled(10)
     assert [c.call_id for c in await published(redis, 1)] == ["call_c"]
@@ -75,9 +77,9 @@ async def test_with_the_link_down_calls_go_through_redis_py(redis_url: str, redi
 
 
 async def test_a_script_redis_forgot_is_loaded_again_and_the_call_published_once(
-    link: DispatchLink, redis: Redis
+    link: DispatchConnection, redis: Redis
 ) -> None:
-    publisher = CallPublisher(redis, ROBOT, 10.0, link=link)
+    publisher = CallPublisher(redis, ROBOT, 10.0, connection=link)
     await redis.script_flush()
     publish(publisher, "call_d")
     await link.quiet()  # NOSCRIPT came back: the call went to the retry path
@@ -87,8 +89,10 @@ async def test_a_script_redis_forgot_is_loaded_again_and_the_call_published_once
     assert [c.call_id for c in await published(redis, 2)] == ["call_d", "call_e"]
 
 
-async def test_a_killed_connection_loses_no_call_and_the_link_reconnects(link: DispatchLink, redis: Redis) -> None:
-    publisher = CallPublisher(redis, ROBOT, 10.0, link=link)
+async def test_a_killed_connection_loses_no_call_and_the_link_reconnects(
+    link: DispatchConnection, redis: Redis
+) -> None:
+    publisher = CallPublisher(redis, ROBOT, 10.0, connection=link)
     clients: Any = await redis.client_list()
     (mine,) = [c for c in clients if c["name"] == "robovox-dispatch"]
     await redis.client_kill_filter(_id=mine["id"])
@@ -110,9 +114,9 @@ async def test_the_url_s_password_and_database_are_used() -> None:
         await admin.config_set("requirepass", "s3cret")
         await admin.aclose()
         url = f"redis://:s3cret@127.0.0.1:{server.port}/3"
-        async with running(DispatchLink(url, scripts=[PUBLISH_SCRIPT])) as link:
+        async with running(DispatchConnection(url, scripts=[PUBLISH_SCRIPT])) as link:
             db3: Redis = Redis.from_url(url, decode_responses=True)
-            publish(CallPublisher(db3, ROBOT, 10.0, link=link), "call_f")
+            publish(CallPublisher(db3, ROBOT, 10.0, connection=link), "call_f")
             await link.quiet()
             assert [c.call_id for c in await published(db3, 1)] == ["call_f"]
             await db3.aclose()
@@ -123,7 +127,7 @@ async def test_a_wrong_password_keeps_the_link_down_and_retrying() -> None:
         admin: Redis = Redis.from_url(server.url)
         await admin.config_set("requirepass", "s3cret")
         await admin.aclose()
-        link = DispatchLink(f"redis://:wrong@127.0.0.1:{server.port}/0")
+        link = DispatchConnection(f"redis://:wrong@127.0.0.1:{server.port}/0")
         stopping = asyncio.Event()
         task = asyncio.create_task(link.run(stopping))
         with pytest.raises(TimeoutError):
@@ -135,7 +139,7 @@ async def test_a_wrong_password_keeps_the_link_down_and_retrying() -> None:
 
 
 async def test_a_reply_that_does_not_come_closes_the_connection_and_is_answered_link_down(redis_url: str) -> None:
-    async with running(DispatchLink(redis_url, reply_timeout_s=0.4)) as link:
+    async with running(DispatchConnection(redis_url, reply_timeout_s=0.4)) as link:
         reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         assert link.send(("BLPOP", "robovox:test:never", "0"), reply.set_result)  # Redis answers never
         async with asyncio.timeout(5):
@@ -144,11 +148,11 @@ async def test_a_reply_that_does_not_come_closes_the_connection_and_is_answered_
         assert link.connects == 2
 
 
-def link_is_quiet(link: DispatchLink) -> bool:
+def link_is_quiet(link: DispatchConnection) -> bool:
     return link._quiet.is_set()
 
 
-async def test_quiet_waits_for_the_replies_outstanding(link: DispatchLink, redis: Redis) -> None:
+async def test_quiet_waits_for_the_replies_outstanding(link: DispatchConnection, redis: Redis) -> None:
     await link.quiet()  # nothing outstanding
     replies: list[Any] = []
     assert link.send(("BLPOP", "robovox:test:wake", "0"), replies.append)
@@ -161,7 +165,7 @@ async def test_quiet_waits_for_the_replies_outstanding(link: DispatchLink, redis
 
 
 class HeldBack:
-    """A stand-in for the dispatch link with a call outstanding until ``release``."""
+    """A stand-in for the dispatch connection with a call outstanding until ``release``."""
 
     def __init__(self) -> None:
         self.asked = asyncio.Event()

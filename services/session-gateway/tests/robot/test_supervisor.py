@@ -49,7 +49,7 @@ class FakeSession:
         self.name = name
         self.conversation_id = conversation_id
         self.session_id = f"sess_{name}"
-        self.call_id = f"rtc_{name}"
+        self.provider_call_id = f"rtc_{name}"
         self.peer = FakePeer()
         self.sent: list[dict[str, Any]] = []
         self.sequencer = ResponseSequencer(self._send, "persona", 120.0)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import uvicorn
 from redis.asyncio import Redis
 
-from robovox.gateway.calls.connection import DispatchLink
+from robovox.gateway.calls.connection import DispatchConnection
 from robovox.gateway.calls.publisher import PUBLISH_SCRIPT
 from robovox.gateway.clients.registry import ClientCalls
 from robovox.gateway.clients.secrets import ClientSecretStore
@@ -52,7 +52,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         self.api_started = asyncio.Event()
         self.loop_lag = LoopLagMonitor()
         self.dispatch_ms = RecentSamples()
-        self.dispatch_link = DispatchLink(settings.redis_url, scripts=[PUBLISH_SCRIPT])
+        self.dispatch_connection = DispatchConnection(settings.redis_url, scripts=[PUBLISH_SCRIPT])
         """Every robot's function calls go to Redis over this connection."""
 
     async def prepare(self) -> None:
@@ -62,7 +62,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
     def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotVoice:
         assert self._signaling is not None
         if self._event_log is None:
-            self._event_log = EventLog(redis, gives_way_to=self.dispatch_link)
+            self._event_log = EventLog(redis, gives_way_to=self.dispatch_connection)
             self._event_log.start()
         return build_robot(
             profile,
@@ -71,20 +71,20 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
             signaling=self._signaling,
             event_log=self._event_log,
             consumer=self.settings.consumer_config(self.name, Group.SESSION_GATEWAY),
-            dispatch=self.dispatch_link,
+            dispatch=self.dispatch_connection,
             dispatch_ms=self.dispatch_ms,
         )
 
     async def run(self) -> None:
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
         lag = asyncio.create_task(self.loop_lag.run(self.stopping))
-        link_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
-        link = asyncio.create_task(self.dispatch_link.run(link_closing))
+        dispatch_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
+        dispatch = asyncio.create_task(self.dispatch_connection.run(dispatch_closing))
         try:
             await super().run()
         finally:
-            link_closing.set()
-            await link
+            dispatch_closing.set()
+            await dispatch
             await lag
             if api is not None:
                 api.cancel()

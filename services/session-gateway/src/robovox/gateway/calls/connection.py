@@ -7,7 +7,7 @@ pool, command packing in Python, a stream reader whose waiter wakes the task
 (another iteration), on every call. On an edge box serving fifty robots each
 of those iterations runs everyone else's audio and events first.
 
-This link writes the command in the callback that received the call (the
+This connection writes the command in the callback that received the call (the
 bytes are on the socket before the data channel's callback returns) and hands
 each reply, in order, to a callback the moment it is parsed. It speaks RESP2
 with hiredis (``pack_command``, ``Reader``), pipelines every robot's calls on
@@ -17,7 +17,7 @@ It never retries. A command whose reply does not come (the connection broke,
 Redis restarted, or ``reply_timeout_s`` passed: the connection is then closed
 and opened again) is answered with ``ReplyLostError``; the caller decides (the
 publisher retries through redis-py: its script is idempotent, so a call that
-did reach Redis is not published twice). While the link is down ``send``
+did reach Redis is not published twice). While the connection is down ``send``
 returns False and callers use their slower path.
 """
 
@@ -53,8 +53,8 @@ class ReplyLostError(GatewayError, ConnectionError):
     """The command's reply will not come: the connection closed first."""
 
 
-class DispatchLink(asyncio.Protocol):
-    """Keep ``run`` going for the link to be up; ``send`` while ``up``."""
+class DispatchConnection(asyncio.Protocol):
+    """Keep ``run`` going for the connection to be up; ``send`` while ``up``."""
 
     def __init__(
         self,
@@ -88,7 +88,7 @@ class DispatchLink(asyncio.Protocol):
         await self._up_event.wait()
 
     def send(self, args: Sequence[Arg], on_reply: OnReply) -> bool:
-        """Write one command now; False (nothing written) when the link is down."""
+        """Write one command now; False (nothing written) when the connection is down."""
         if not self._up or self._transport is None:
             return False
         self._transport.write(_pack(args))
@@ -109,7 +109,7 @@ class DispatchLink(asyncio.Protocol):
                 try:
                     await self._connect()
                 except (OSError, TimeoutError, hiredis.HiredisError) as exc:
-                    log.warning("dispatch link to Redis: %s; retrying in %.1f s", exc or repr(exc), delay)
+                    log.warning("dispatch connection to Redis: %s; retrying in %.1f s", exc or repr(exc), delay)
                     self._close()
                     await wait_first(stopping.wait(), within_s=delay)
                     delay = min(delay * 2, RETRY_MAX_S)
@@ -125,7 +125,7 @@ class DispatchLink(asyncio.Protocol):
         while not stopping.is_set() and not self._lost.is_set():
             await wait_first(stopping.wait(), self._lost.wait(), within_s=self._reply_timeout_s / 4)
             if self._waiting and time.monotonic() - self._waiting[0][0] > self._reply_timeout_s:
-                log.warning("dispatch link: no reply from Redis in %.1f s; reconnecting", self._reply_timeout_s)
+                log.warning("dispatch connection: no reply from Redis in %.1f s; reconnecting", self._reply_timeout_s)
                 self._close()
                 await self._lost.wait()
 
@@ -146,7 +146,7 @@ class DispatchLink(asyncio.Protocol):
             if not self._waiting:
                 self._quiet.set()
         except hiredis.ProtocolError as exc:
-            log.error("dispatch link: %s; reconnecting", exc)
+            log.error("dispatch connection: %s; reconnecting", exc)
             self._close()
 
     def connection_lost(self, exc: Exception | None) -> None:

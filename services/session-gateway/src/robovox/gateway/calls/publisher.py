@@ -6,8 +6,8 @@ gateway has already published (a replayed event, a second gateway, a retry
 after a Redis hiccup) is never published again. The keys share the robot's
 hash slot, so this holds on Redis Cluster.
 
-The script is written to the gateway's ``DispatchLink`` in the callback that
-received the call, and timed when its reply is parsed. If the link is down, or
+The script is written to the gateway's ``DispatchConnection`` in the callback that
+received the call, and timed when its reply is parsed. If the connection is down, or
 the reply does not come, a task publishes through redis-py instead and keeps
 trying until the call could no longer start (its deadline); the script makes
 that retry harmless when the first attempt did reach Redis.
@@ -25,7 +25,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from robovox.gateway.calls.connection import DispatchLink
+from robovox.gateway.calls.connection import DispatchConnection
 from robovox.shared.entry import format_time, utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import ToolCall
@@ -74,14 +74,14 @@ class CallPublisher:
         robot_id: str,
         call_timeout_s: float,
         *,
-        link: DispatchLink | None = None,
+        connection: DispatchConnection | None = None,
         timings: RecentSamples | None = None,
     ) -> None:
         self._robot_id = robot_id
         self._keys = RobotKeys.of(robot_id)
         self._timeout = timedelta(seconds=call_timeout_s)
         self._script = redis.register_script(PUBLISH_SCRIPT)
-        self._link = link
+        self._connection = connection
         self.timings = timings if timings is not None else RecentSamples()
         """Each call, from its arrival on the data channel to its entry in Redis (ms)."""
         self._retries: set[asyncio.Task[None]] = set()
@@ -89,11 +89,11 @@ class CallPublisher:
     def publish(
         self, call_id: str, name: str, arguments: str, session_id: str, conversation_id: str, received_at: float
     ) -> ToolCall:
-        """Publish the call (a call id published before is left alone). Over the link the
+        """Publish the call (a call id published before is left alone). Over the connection the
         command is on the socket when this returns; otherwise a task publishes it."""
         pending = self._prepare(call_id, name, arguments, session_id, conversation_id, received_at)
         command = ("EVALSHA", self._script.sha, len(pending.keys), *pending.keys, *pending.args)
-        if self._link is None or not self._link.send(command, lambda reply: self._replied(pending, reply)):
+        if self._connection is None or not self._connection.send(command, lambda reply: self._replied(pending, reply)):
             self._retry(pending)
         return pending.call
 
@@ -133,9 +133,9 @@ class CallPublisher:
         return _Pending(call, keys, args, received_at)
 
     def _replied(self, pending: _Pending, reply: Any) -> None:
-        if isinstance(reply, Exception):  # NOSCRIPT after a restart, or the link went down
+        if isinstance(reply, Exception):  # NOSCRIPT after a restart, or the connection went down
             log.info(
-                "%s: call %s not confirmed over the dispatch link (%s); retrying",
+                "%s: call %s not confirmed over the dispatch connection (%s); retrying",
                 self._robot_id,
                 pending.call.call_id,
                 reply,
@@ -155,7 +155,7 @@ class CallPublisher:
     async def _publish_until_deadline(self, pending: _Pending) -> None:
         """Retried until the call could no longer start; redis-py's script call loads the script if Redis lost it."""
         call = pending.call
-        give_up = time.monotonic() + (call.deadline - utc_now()).total_seconds()  # the link may have used some
+        give_up = time.monotonic() + (call.deadline - utc_now()).total_seconds()  # the connection may have used some
         delay = RETRY_INITIAL_S
         while True:
             try:

@@ -10,33 +10,33 @@ from __future__ import annotations
 
 import asyncio
 
-from robovox.gateway.clients.connection import ClientLink
+from robovox.gateway.clients.connection import ClientConnection
 from robovox.gateway.tasks import TaskSet
 
 
 class ClientCalls:
     def __init__(self, join_timeout_s: float) -> None:
         self._join_timeout_s = join_timeout_s
-        self._open: dict[str, ClientLink] = {}
+        self._open: dict[str, ClientConnection] = {}
         self._watchers = TaskSet("client calls", "watching a client call")
 
     def __len__(self) -> int:
         return len(self._open)
 
-    def get(self, call_id: str) -> ClientLink | None:
-        return self._open.get(call_id)
+    def get(self, client_call_id: str) -> ClientConnection | None:
+        return self._open.get(client_call_id)
 
-    def add(self, link: ClientLink) -> None:
-        self._open[link.call_id] = link
-        self._watchers.spawn(self._watch(link))
+    def add(self, connection: ClientConnection) -> None:
+        self._open[connection.client_call_id] = connection
+        self._watchers.spawn(self._watch(connection))
 
     async def close(self) -> None:
         await self._watchers.cancel(1.0)
 
-    async def _watch(self, link: ClientLink) -> None:
+    async def _watch(self, connection: ClientConnection) -> None:
         try:
-            await asyncio.wait_for(link.joined.wait(), self._join_timeout_s)
+            await asyncio.wait_for(connection.joined.wait(), self._join_timeout_s)
         except TimeoutError:
-            await link.close()
-        await link.closed.wait()
-        self._open.pop(link.call_id, None)
+            await connection.close()
+        await connection.closed.wait()
+        self._open.pop(connection.client_call_id, None)

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
-from robovox.gateway.clients.connection import ClientLink, OfferError
+from robovox.gateway.clients.connection import ClientConnection, OfferError
 from robovox.gateway.clients.roster import RosterFullError
 from robovox.gateway.clients.secrets import SecretGrant
 from robovox.gateway.errors import ApiError, ApiErrorCode
@@ -66,33 +66,34 @@ async def create_call(
         grant = await bearer.grant(robot_id)
     sdp = await _offer_sdp(request)
     robot = robot_named(robots, grant.robot_id)
-    link = ClientLink(robot, grant.operator, settings.stun_urls)
+    connection = ClientConnection(robot, grant.operator, settings.stun_urls)
     try:
-        robot.clients.add(link)
+        robot.clients.add(connection)
     except RosterFullError as exc:
         raise ApiError(ApiErrorCode.TOO_MANY_CLIENTS, str(exc)) from None
     try:
         async with asyncio.timeout(settings.connect_timeout_s):
-            answer = await link.answer(sdp)
+            answer = await connection.answer(sdp)
     except OfferError as exc:
-        await link.close()
+        await connection.close()
         raise ApiError(ApiErrorCode.INVALID_OFFER, str(exc)) from None
     except TimeoutError:
-        await link.close()
+        await connection.close()
         raise ApiError(ApiErrorCode.ANSWER_TIMEOUT, "the gateway could not answer the offer in time") from None
-    calls.add(link)
+    calls.add(connection)
     if not robot.wanted:
         robot.start()
-    location = f"/v1/realtime/calls/{link.call_id}"
+    location = f"/v1/realtime/calls/{connection.client_call_id}"
     return Response(answer, status_code=201, media_type="application/sdp", headers={"Location": location})
 
 
 @router.post("/{call_id}/hangup")
 async def hang_up(call_id: str, bearer: Bearer, calls: OpenClientCalls) -> HangupOut:
-    link = calls.get(call_id)
+    """``call_id`` is the client call's id (OpenAI's name for it in this contract)."""
+    connection = calls.get(call_id)
     if not bearer.is_operator:
-        await bearer.grant(link.robot_id if link else None)
-    if link is None:
+        await bearer.grant(connection.robot_id if connection else None)
+    if connection is None:
         raise ApiError(ApiErrorCode.UNKNOWN_CALL, f"no call {call_id!r} on this gateway")
-    await link.close()
+    await connection.close()
     return HangupOut(call_id=call_id, status="hung_up")

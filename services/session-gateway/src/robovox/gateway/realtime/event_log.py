@@ -10,7 +10,7 @@ deltas are left out.
 The log gives way to function calls. It is written ``FLUSH_DELAY_S`` after
 the first event of a batch (after the burst that brought it, not in its
 middle), a few entries per turn of the event loop, and never while a call is
-waiting for Redis (``DispatchLink.quiet``): on a small edge box Redis shares
+waiting for Redis (``DispatchConnection.quiet``): on a small edge box Redis shares
 the gateway's core and runs when the gateway's loop pauses, so every
 millisecond spent building log entries after a call was written is a
 millisecond before the robot's executor sees it.
@@ -47,7 +47,7 @@ SLICE: Final = 8
 
 class Quiet(Protocol):
     async def quiet(self) -> None:
-        """Return when nothing more urgent is waiting for Redis (``DispatchLink.quiet``)."""
+        """Return when nothing more urgent is waiting for Redis (``DispatchConnection.quiet``)."""
 
 
 @dataclass(frozen=True, slots=True)

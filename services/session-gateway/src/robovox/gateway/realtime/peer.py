@@ -99,7 +99,7 @@ class RealtimePeer:
         self._channel_open = asyncio.Event()
         self.closed = asyncio.Event()
         self.close_reason: PeerCloseReason | None = None
-        self.call_id = ""
+        self.provider_call_id = ""
         self.audio_frames_received = 0
         self.listening = False
         self.rtp_gate = RtpGate()
@@ -158,14 +158,14 @@ class RealtimePeer:
         on_answer: Callable[[str], None] | None = None,
     ) -> CallAnswer:
         """Offer, post it, apply the answer, and wait for the data channel to open. ``on_answer``
-        is given the provider's call id as soon as the call exists (before ICE and DTLS)."""
+        is given the provider call's id as soon as the call exists (before ICE and DTLS)."""
         async with asyncio.timeout(timeout_s):
             await self._pc.setLocalDescription(await self._pc.createOffer())
             self.rtp_gate.install(self._pc)
             answer = await signaling.start_call(self._pc.localDescription.sdp, session)
-            self.call_id = answer.call_id
+            self.provider_call_id = answer.provider_call_id
             if on_answer is not None:
-                on_answer(answer.call_id)
+                on_answer(answer.provider_call_id)
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=answer.sdp, type="answer"))
             self.listen(self.listening)
             await wait_first(self._channel_open.wait(), self.closed.wait())

@@ -97,8 +97,9 @@ class RealtimeSession:
         """Call ids in this session's conversation: an output may only refer to one of them."""
 
     @property
-    def call_id(self) -> str:
-        return self.peer.call_id
+    def provider_call_id(self) -> str:
+        """The provider's id of this session's call (``rtc_...``), once answered."""
+        return self.peer.provider_call_id
 
     @property
     def ended(self) -> bool:
@@ -123,12 +124,12 @@ class RealtimeSession:
         self.started_wall = utc_now()
 
     async def close(self) -> None:
-        call_id = self.call_id
+        provider_call_id = self.provider_call_id
         await self.peer.close()
         await self.router.settled(2.0)
-        if call_id and not self.expired.is_set():
-            await self._signaling.hang_up(call_id)
-        self._provider_calls.discard(call_id)
+        if provider_call_id and not self.expired.is_set():
+            await self._signaling.hang_up(provider_call_id)
+        self._provider_calls.discard(provider_call_id)
 
     # Client events
     def send(self, event: dict[str, Any]) -> str:

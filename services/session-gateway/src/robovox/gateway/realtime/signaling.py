@@ -42,13 +42,13 @@ class SignalingError(GatewayError):
 @dataclass(frozen=True, slots=True)
 class CallAnswer:
     sdp: str
-    call_id: str
+    provider_call_id: str
     """``rtc_...``, from the ``Location`` header."""
 
 
-def _call_id(location: str | None) -> str:
+def _provider_call_id(location: str | None) -> str:
     if not location:
-        raise SignalingError("the provider's answer has no Location header (no call id)", retryable=True)
+        raise SignalingError("the provider's answer has no Location header (no provider call id)", retryable=True)
     return location.rstrip("/").rsplit("/", 1)[-1]
 
 
@@ -98,7 +98,7 @@ class RealtimeSignaling:
             timeout=self._timeout,
             extra_headers=self._key_headers,
         )
-        return CallAnswer(sdp=raw.text, call_id=_call_id(raw.headers.get("location")))
+        return CallAnswer(sdp=raw.text, provider_call_id=_provider_call_id(raw.headers.get("location")))
 
     async def _start_with_client_secret(self, offer_sdp: str, session: dict[str, Any]) -> CallAnswer:
         secret = await self._client.realtime.client_secrets.create(
@@ -120,21 +120,21 @@ class RealtimeSignaling:
                 f"{response.status_code}: {message}",
                 retryable=response.status_code == 429 or response.status_code >= 500,
             )
-        return CallAnswer(sdp=response.text, call_id=_call_id(response.headers.get("location")))
+        return CallAnswer(sdp=response.text, provider_call_id=_provider_call_id(response.headers.get("location")))
 
-    async def hang_up(self, call_id: str) -> bool:
+    async def hang_up(self, provider_call_id: str) -> bool:
         """Best effort: the call also ends when the peer connection closes. True if the provider
         confirmed it."""
         try:
             await self._client.post(
-                f"/realtime/calls/{call_id}/hangup",
+                f"/realtime/calls/{provider_call_id}/hangup",
                 cast_to=httpx2.Response,
                 options={"timeout": 5, "headers": self._key_headers},
             )
         except openai.APIStatusError as exc:
-            log.info("hang-up of %s refused: %s %s", call_id, exc.status_code, _provider_message(exc.body, ""))
+            log.info("hang-up of %s refused: %s %s", provider_call_id, exc.status_code, _provider_message(exc.body, ""))
             return False
         except (openai.APIError, httpx2.HTTPError) as exc:
-            log.info("hang-up of %s not confirmed: %s", call_id, type(exc).__name__)
+            log.info("hang-up of %s not confirmed: %s", provider_call_id, type(exc).__name__)
             return False
         return True

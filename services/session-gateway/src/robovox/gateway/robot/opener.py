@@ -74,7 +74,7 @@ class SessionOpener:
         self.sessions_opened += 1
         log.info(
             "%s: session %s open (call %s), %d items replayed",
-            self.robot_id, session.session_id, session.call_id, replayed,
+            self.robot_id, session.session_id, session.provider_call_id, replayed,
         )  # fmt: skip
         return session, read_to
 

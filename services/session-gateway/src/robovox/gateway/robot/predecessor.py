@@ -62,7 +62,7 @@ async def hang_up_left_open(signaling: RealtimeSignaling, robot_id: str, found: 
     """Hang up every call in ``found``, at once; returns how many the provider confirmed."""
     if not found.calls:
         return 0
-    confirmed = await asyncio.gather(*(signaling.hang_up(call_id) for call_id in found.calls))
+    confirmed = await asyncio.gather(*(signaling.hang_up(provider_call_id) for provider_call_id in found.calls))
     log.info(
         "%s: hung up %d of %d provider call(s) left open by %s: %s",
         robot_id,

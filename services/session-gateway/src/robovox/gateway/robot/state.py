@@ -84,7 +84,7 @@ class SessionStatePublisher:
             since=view.since,
             gateway=self._gateway,
             session_id=session.session_id if session else None,
-            provider_call_id=session.call_id if session else None,
+            provider_call_id=session.provider_call_id if session else None,
             provider_calls=self._provider_calls.listed(),
             conversation_id=view.conversation_id,
             started_at=session.started_wall if session else None,

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from robovox.gateway.audio.hub import AudioHub
 from robovox.gateway.audio.robot_devices import RobotAudioDevices
-from robovox.gateway.calls.connection import DispatchLink
+from robovox.gateway.calls.connection import DispatchConnection
 from robovox.gateway.calls.publisher import CallPublisher
 from robovox.gateway.clients.roster import ClientRoster
 from robovox.gateway.realtime.conversation import ConversationLog
@@ -36,7 +36,7 @@ def build_robot(
     signaling: RealtimeSignaling,
     event_log: EventLog,
     consumer: ConsumerConfig,
-    dispatch: DispatchLink | None = None,
+    dispatch: DispatchConnection | None = None,
     dispatch_ms: RecentSamples | None = None,
 ) -> RobotVoice:
     """The robot's voice, its collaborators shared with the gateway's (``signaling``,
@@ -47,7 +47,7 @@ def build_robot(
     audio.on_change(lambda: clients.announce(audio.mic_holder))
     provider_calls = ProviderCalls()
     conversation = ConversationLog(redis, robot_id, consumer=consumer.consumer, limits=settings.limits)
-    publisher = CallPublisher(redis, robot_id, profile.tool_call_timeout_s, link=dispatch, timings=dispatch_ms)
+    publisher = CallPublisher(redis, robot_id, profile.tool_call_timeout_s, connection=dispatch, timings=dispatch_ms)
     new_session = functools.partial(
         RealtimeSession,
         profile=profile,
