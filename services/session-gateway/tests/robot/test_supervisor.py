@@ -88,7 +88,7 @@ class FakeSession:
     async def open(self) -> None:
         self._events.append(f"open {self.name}")
         if self._fail:
-            raise SignalingError("503: try later", retryable=True)
+            raise SignalingError("503: try later")
 
     async def close(self) -> None:
         self._events.append(f"close {self.name}")

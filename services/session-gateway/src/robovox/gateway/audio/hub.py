@@ -52,7 +52,6 @@ class AudioHub:
         self._default_mic: str | None = None
         self._on_change: list[Callable[[], None]] = []
         self.frames_to_model = 0
-        self.frames_from_model = 0
 
     # The model's side
     def attach(self, peer: RealtimePeer | None) -> None:
@@ -65,7 +64,6 @@ class AudioHub:
             peer.listen(bool(self._speakers))
 
     def _from_model(self, frame: AudioFrame) -> None:
-        self.frames_from_model += 1
         for name, sink in list(self._speakers.items()):
             try:
                 sink(frame)

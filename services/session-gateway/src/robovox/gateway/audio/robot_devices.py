@@ -19,21 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fractions
 import logging
 import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TypeVar
 
-import av
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame
 
-from robovox.gateway.audio.hub import AudioHub, copy_frame
-from robovox.gateway.errors import GatewayError
+from robovox.gateway.audio.device_io import SpeakerOutput, open_player, restamped
+from robovox.gateway.audio.hub import AudioHub
 from robovox.shared.profile.audio import AudioDevice, AudioFileSink, AudioFileSource, RobotAudio, describe
 
 log = logging.getLogger(__name__)
@@ -41,7 +38,6 @@ log = logging.getLogger(__name__)
 MIC_NAME = "robot-microphone"
 """The robot's microphone in its ``AudioHub`` (and as ``mic_holder`` clients are told)."""
 SPEAKER_NAME = "robot-speaker"
-SPEAKER_RATE = 48_000
 SPEAKER_BACKLOG = 50
 """Frames (1 s) the speaker may fall behind before the oldest are dropped."""
 OPEN_TIMEOUT_S = 5.0
@@ -49,65 +45,6 @@ ALSA_HINT = "the ALSA library in PyAV's wheels finds the system's devices only w
 DRAIN_TIMEOUT_S = 2.0
 
 T = TypeVar("T")
-
-
-class AudioDeviceError(GatewayError):
-    """A microphone or speaker that cannot be used as configured."""
-
-
-def _require_format(device: AudioDevice) -> None:
-    if device.format not in av.formats_available:
-        hint = " (use format: alsa, device: pulse: ALSA's PulseAudio plugin)" if device.format == "pulse" else ""
-        raise AudioDeviceError(f"this FFmpeg build has no {device.format} device{hint}")
-
-
-def _open_player(config: AudioDevice | AudioFileSource) -> MediaPlayer:
-    """Open the microphone (blocking: run it in a thread)."""
-    if isinstance(config, AudioFileSource):
-        player = MediaPlayer(config.path, loop=config.loop)
-    else:
-        _require_format(config)
-        player = MediaPlayer(config.device, format=config.format, options=dict(config.options))
-    if player.audio is None:
-        raise AudioDeviceError("it has no audio stream")
-    return player
-
-
-def _copy(frame: AudioFrame, pts: int) -> AudioFrame:
-    copy = copy_frame(frame)
-    copy.pts = pts
-    copy.time_base = fractions.Fraction(1, frame.sample_rate)
-    return copy
-
-
-class _Output:
-    """A PyAV output (WAV file or sound device) of 16-bit stereo PCM; every call blocks."""
-
-    def __init__(self, config: AudioDevice | AudioFileSink) -> None:
-        if isinstance(config, AudioFileSink):
-            Path(config.path).parent.mkdir(parents=True, exist_ok=True)
-            self._container = av.open(config.path, "w", format="wav")
-        else:
-            _require_format(config)
-            self._container = av.open(config.device, "w", format=config.format, options=dict(config.options))
-        try:
-            self._stream = self._container.add_stream("pcm_s16le", rate=SPEAKER_RATE, layout="stereo")
-            self._container.start_encoding()  # a device opens here, not at the first frame
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self._container.close()
-            raise
-
-    def write(self, frame: AudioFrame) -> None:
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
-
-    def close(self) -> None:
-        try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
-        finally:
-            self._container.close()  # a WAV file's header gets its length here
 
 
 class RobotAudioDevices:
@@ -126,7 +63,7 @@ class RobotAudioDevices:
         self._changed = asyncio.Event()
         self._player: MediaPlayer | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._output: _Output | None = None
+        self._output: SpeakerOutput | None = None
         self._writer_thread: ThreadPoolExecutor | None = None
         self._writer: asyncio.Task[None] | None = None
         self._backlog: asyncio.Queue[AudioFrame | None] = asyncio.Queue()
@@ -143,7 +80,7 @@ class RobotAudioDevices:
     async def start(self) -> None:
         mic, speaker = self._config.microphone, self._config.speaker
         if mic is not None:
-            player = await self._open("microphone", mic, asyncio.to_thread(_open_player, mic))
+            player = await self._open("microphone", mic, asyncio.to_thread(open_player, mic))
             if player is not None and player.audio is not None:
                 self._player = player
                 self._reader = asyncio.create_task(self._read(player.audio, mic))
@@ -151,7 +88,7 @@ class RobotAudioDevices:
                 log.info("%s: robot microphone %s open", self.robot_id, describe(mic))
         if speaker is not None:
             thread = ThreadPoolExecutor(1, thread_name_prefix=f"speaker-{self.robot_id}")
-            opening = asyncio.get_running_loop().run_in_executor(thread, _Output, speaker)
+            opening = asyncio.get_running_loop().run_in_executor(thread, SpeakerOutput, speaker)
             output = await self._open("speaker", speaker, opening)
             if output is None:
                 thread.shutdown(wait=False)
@@ -238,10 +175,12 @@ class RobotAudioDevices:
             if not self.frames_dropped:
                 log.warning("%s: the robot speaker falls behind; its oldest audio is dropped", self.robot_id)
             self.frames_dropped += 1
-        self._backlog.put_nowait(_copy(frame, self._pts_out))
+        self._backlog.put_nowait(restamped(frame, self._pts_out))
         self._pts_out += frame.samples
 
-    async def _write(self, output: _Output, thread: ThreadPoolExecutor, config: AudioDevice | AudioFileSink) -> None:
+    async def _write(
+        self, output: SpeakerOutput, thread: ThreadPoolExecutor, config: AudioDevice | AudioFileSink
+    ) -> None:
         loop = asyncio.get_running_loop()
         try:
             while (frame := await self._backlog.get()) is not None:

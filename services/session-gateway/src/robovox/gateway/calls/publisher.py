@@ -34,7 +34,6 @@ from robovox.shared.streams import CALL_RECORD_TTL_S, MaxLen, RobotKeys
 
 log = logging.getLogger(__name__)
 
-PUBLISHED_AT: Final = "published_at"
 RETRY_INITIAL_S: Final = 0.05
 RETRY_MAX_S: Final = 1.0
 

@@ -45,9 +45,6 @@ class ClientRoster:
     def clients(self) -> list[ClientEndpoint]:
         return list(self._clients.values())
 
-    def get(self, client_id: str) -> ClientEndpoint | None:
-        return self._clients.get(client_id)
-
     def add(self, client: ClientEndpoint) -> None:
         if len(self._clients) >= self.max_clients:
             raise RosterFullError(f"robot {self.robot_id} already has {self.max_clients} clients")

@@ -100,7 +100,6 @@ class RealtimePeer:
         self.closed = asyncio.Event()
         self.close_reason: PeerCloseReason | None = None
         self.provider_call_id = ""
-        self.audio_frames_received = 0
         self.listening = False
         self.rtp_gate = RtpGate()
         self.on_audio: Callable[[AudioFrame], None] | None = None
@@ -146,7 +145,6 @@ class RealtimePeer:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
-                self.audio_frames_received += 1
                 if self.on_audio is not None and isinstance(frame, AudioFrame):
                     self.on_audio(frame)
 

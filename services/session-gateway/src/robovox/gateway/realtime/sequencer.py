@@ -69,10 +69,6 @@ class ResponseSequencer:
         self.preemptions = 0
 
     @property
-    def active_response(self) -> str | None:
-        return self._active
-
-    @property
     def busy(self) -> bool:
         return self._active is not None or bool(self._sent)
 

@@ -34,10 +34,6 @@ SECRET_TTL_S = 60
 class SignalingError(GatewayError):
     """The provider refused or failed to start a call."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
-        self.retryable = retryable
-
 
 @dataclass(frozen=True, slots=True)
 class CallAnswer:
@@ -48,7 +44,7 @@ class CallAnswer:
 
 def _provider_call_id(location: str | None) -> str:
     if not location:
-        raise SignalingError("the provider's answer has no Location header (no provider call id)", retryable=True)
+        raise SignalingError("the provider's answer has no Location header (no provider call id)")
     return location.rstrip("/").rsplit("/", 1)[-1]
 
 
@@ -86,10 +82,9 @@ class RealtimeSignaling:
             return await self._start_with_client_secret(offer_sdp, session)
         except openai.APIStatusError as exc:
             message = _provider_message(exc.body, exc.message)
-            retryable = exc.status_code == 429 or exc.status_code >= 500
-            raise SignalingError(f"{exc.status_code}: {message}", retryable=retryable) from None
+            raise SignalingError(f"{exc.status_code}: {message}") from None
         except (openai.APIConnectionError, httpx2.HTTPError) as exc:
-            raise SignalingError(f"cannot reach the Realtime API: {type(exc).__name__}", retryable=True) from None
+            raise SignalingError(f"cannot reach the Realtime API: {type(exc).__name__}") from None
 
     async def _start_with_api_key(self, offer_sdp: str, session: dict[str, Any]) -> CallAnswer:
         raw = await self._client.realtime.calls.with_raw_response.create(
@@ -116,10 +111,7 @@ class RealtimeSignaling:
         if response.status_code != 201:
             body = response.json() if "json" in response.headers.get("content-type", "") else None
             message = _provider_message(body, response.text[:200])
-            raise SignalingError(
-                f"{response.status_code}: {message}",
-                retryable=response.status_code == 429 or response.status_code >= 500,
-            )
+            raise SignalingError(f"{response.status_code}: {message}")
         return CallAnswer(sdp=response.text, provider_call_id=_provider_call_id(response.headers.get("location")))
 
     async def hang_up(self, provider_call_id: str) -> bool:
