@@ -59,7 +59,6 @@ class FakeSession:
         self.rate_limits_at = utc_now()
         self.last_error: str | None = None
         self.last_activity = time.monotonic()
-        self.expired = asyncio.Event()
         self.replayed: list[ConversationItem] = []
         self.greeted = False
         self._events = events
@@ -70,20 +69,13 @@ class FakeSession:
         return str(event.get("event_id", "evt"))
 
     @property
-    def ended(self) -> bool:
-        return self.peer.closed.is_set() or self.expired.is_set()
+    def ended(self) -> bool:  # these fakes never expire: only their connection ends
+        return self.peer.closed.is_set()
 
-    @property
-    def end_reason(self) -> str:
-        return "expired" if self.expired.is_set() else str(self.peer.close_reason)
+    end_reason = "connection failed"
 
     async def wait_ended(self) -> None:
-        done = [asyncio.ensure_future(e.wait()) for e in (self.peer.closed, self.expired)]
-        try:
-            await asyncio.wait(done, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in done:
-                task.cancel()
+        await self.peer.closed.wait()
 
     async def open(self) -> None:
         self._events.append(f"open {self.name}")

@@ -4,7 +4,7 @@ process figures), or checks the caller's bearer token."""
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the dependencies.
 from collections.abc import Callable, Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,34 +18,13 @@ from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 
 
-def _robots(request: Request) -> Mapping[str, RobotVoice]:
-    robots: Mapping[str, RobotVoice] = request.app.state.robots
-    return robots
+def _from_state(name: str) -> Callable[[Request], Any]:
+    """A dependency reading ``app.state.<name>``, as ``create_app`` set it."""
 
+    def read(request: Request) -> Any:
+        return getattr(request.app.state, name)
 
-def _settings(request: Request) -> GatewaySettings:
-    settings: GatewaySettings = request.app.state.settings
-    return settings
-
-
-def _secrets(request: Request) -> ClientSecretStore:
-    store: ClientSecretStore = request.app.state.secrets
-    return store
-
-
-def _client_calls(request: Request) -> ClientCalls:
-    calls: ClientCalls = request.app.state.client_calls
-    return calls
-
-
-def _loop_lag(request: Request) -> LoopLagMonitor:
-    lag: LoopLagMonitor = request.app.state.loop_lag
-    return lag
-
-
-def _dispatch_ms(request: Request) -> RecentSamples:
-    samples: RecentSamples = request.app.state.dispatch_ms
-    return samples
+    return read
 
 
 def _events_dropped(request: Request) -> int:
@@ -53,12 +32,12 @@ def _events_dropped(request: Request) -> int:
     return dropped()
 
 
-Robots = Annotated[Mapping[str, RobotVoice], Depends(_robots)]
-Settings = Annotated[GatewaySettings, Depends(_settings)]
-Secrets = Annotated[ClientSecretStore, Depends(_secrets)]
-OpenClientCalls = Annotated[ClientCalls, Depends(_client_calls)]
-LoopLag = Annotated[LoopLagMonitor, Depends(_loop_lag)]
-DispatchTimes = Annotated[RecentSamples, Depends(_dispatch_ms)]
+Robots = Annotated[Mapping[str, RobotVoice], Depends(_from_state("robots"))]
+Settings = Annotated[GatewaySettings, Depends(_from_state("settings"))]
+Secrets = Annotated[ClientSecretStore, Depends(_from_state("secrets"))]
+OpenClientCalls = Annotated[ClientCalls, Depends(_from_state("client_calls"))]
+LoopLag = Annotated[LoopLagMonitor, Depends(_from_state("loop_lag"))]
+DispatchTimes = Annotated[RecentSamples, Depends(_from_state("dispatch_ms"))]
 EventsDropped = Annotated[int, Depends(_events_dropped)]
 
 
