@@ -1,9 +1,13 @@
 """What the routes take, as FastAPI dependencies: each reads what ``create_app`` put in
 ``app.state`` (the robots, the settings, the client secrets, the client calls, the
-process figures), or checks the caller's bearer token."""
+process figures), or checks the caller's bearer token.
+
+They are all ``async``: FastAPI runs a plain function in its thread pool, and the
+hop would come between a request and, say, the hang-up of a call whose client is
+closing it at that moment."""
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the dependencies.
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -18,16 +22,16 @@ from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 
 
-def _from_state(name: str) -> Callable[[Request], Any]:
+def _from_state(name: str) -> Callable[[Request], Awaitable[Any]]:
     """A dependency reading ``app.state.<name>``, as ``create_app`` set it."""
 
-    def read(request: Request) -> Any:
+    async def read(request: Request) -> Any:
         return getattr(request.app.state, name)
 
     return read
 
 
-def _events_dropped(request: Request) -> int:
+async def _events_dropped(request: Request) -> int:
     dropped: Callable[[], int] = request.app.state.events_dropped
     return dropped()
 
@@ -48,7 +52,7 @@ def robot_or_404(robots: Mapping[str, RobotVoice], robot_id: str) -> RobotVoice:
     return found
 
 
-def _robot(robots: Robots, robot_id: str) -> RobotVoice:
+async def _robot(robots: Robots, robot_id: str) -> RobotVoice:
     return robot_or_404(robots, robot_id)
 
 
@@ -67,7 +71,7 @@ def robot_named(robots: Mapping[str, RobotVoice], robot_id: str | None) -> Robot
 _bearer_scheme = HTTPBearer(auto_error=False)
 
 
-def _operator(
+async def _operator(
     settings: Settings, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)]
 ) -> None:
     given = credentials.credentials if credentials else ""
@@ -79,7 +83,7 @@ OperatorOnly = Depends(_operator)
 """For ``dependencies=[...]``: the operator's token (``ROBOVOX_API_TOKEN``) is required."""
 
 
-def _bearer_value(request: Request) -> str:
+async def _bearer_value(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
@@ -109,7 +113,7 @@ class Credential:
         return grant
 
 
-def _credential(value: Annotated[str, Depends(_bearer_value)], settings: Settings, store: Secrets) -> Credential:
+async def _credential(value: Annotated[str, Depends(_bearer_value)], settings: Settings, store: Secrets) -> Credential:
     return Credential(value, settings, store)
 
 
