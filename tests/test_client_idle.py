@@ -48,7 +48,7 @@ async def test_a_client_that_never_connects_loses_its_place(
     gateway: SessionGateway, emulator: RealtimeEmulator, api: httpx2.AsyncClient
 ) -> None:
     await live_session(gateway, emulator)
-    clients = gateway.robots[ROBOT].ctx.clients
+    clients = gateway.robots[ROBOT].clients
     # The offer is answered, but the client goes away without applying the answer.
     assert (await post_offer(gateway, await client_secret(api))).status_code == 201
     (link,) = clients.clients

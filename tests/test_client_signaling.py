@@ -57,11 +57,11 @@ async def test_a_secret_opens_its_own_robot_only(gateway: SessionGateway, api: h
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "secret_robot_mismatch"
     refused = await post_offer(gateway, for_b, f"?robot_id={ROBOT}")
     assert refused.status_code == 403
-    assert len(gateway.robots[ROBOT].ctx.clients) == 0 and len(gateway.robots[OTHER].ctx.clients) == 0
+    assert len(gateway.robots[ROBOT].clients) == 0 and len(gateway.robots[OTHER].clients) == 0
 
     opened = await post_offer(gateway, for_b)
     assert opened.status_code == 201
-    assert len(gateway.robots[OTHER].ctx.clients) == 1 and len(gateway.robots[ROBOT].ctx.clients) == 0
+    assert len(gateway.robots[OTHER].clients) == 1 and len(gateway.robots[ROBOT].clients) == 0
 
 
 async def test_an_expired_or_unknown_secret_is_refused(gateway: SessionGateway, api: httpx2.AsyncClient) -> None:
@@ -119,7 +119,7 @@ async def test_bad_requests_get_clear_errors(gateway: SessionGateway, api: httpx
         cases.append((await anonymous.post("/v1/realtime/client_secrets?robot_id=cleaner-1"), 401, "unauthorized"))
     for reply, status, code in cases:
         assert (reply.status_code, reply.json()["error"]["code"]) == (status, code), reply.text
-    assert len(gateway.robots[ROBOT].ctx.clients) == 0
+    assert len(gateway.robots[ROBOT].clients) == 0
 
 
 async def test_the_openai_key_is_in_no_answer_page_or_event(
@@ -154,7 +154,7 @@ async def test_a_multipart_offer_opens_a_stopped_robot_and_its_session_wins_over
 ) -> None:
     robot = gateway.robots[OTHER]
     live = await robot.wait_live()
-    (emulated,) = [s for s in emulator.sessions if s.call_id == live.call_id]
+    (emulated,) = [s for s in emulator.sessions if s.call_id == live.provider_call_id]
     robot.stop()
     await emulated.closed_event.wait()
     secret = await client_secret(api, OTHER)

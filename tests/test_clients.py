@@ -73,7 +73,7 @@ async def test_a_client_hears_the_model_and_the_model_hears_the_client(
         # The model answers aloud; its audio reaches the client through the gateway.
         assert await client.wait_for_loud_frames(10) >= 10
         await client.wait_for("response.done")
-        assert gateway.robots[ROBOT].ctx.audio.frames_to_model > 0
+        assert gateway.robots[ROBOT].audio.frames_to_model > 0
         # The model's voice was dropped at the socket until the client joined, and decrypts after.
         gate = gateway.robots[ROBOT].current.peer.rtp_gate  # type: ignore[union-attr]
         assert gate.installed and gate.open
@@ -107,7 +107,7 @@ async def test_several_clients_listen_and_one_holds_the_microphone(
     gateway: SessionGateway, emulator: RealtimeEmulator, api: httpx2.AsyncClient
 ) -> None:
     session = await live_session(gateway, emulator)
-    hub = gateway.robots[ROBOT].ctx.audio
+    hub = gateway.robots[ROBOT].audio
     mic_a, mic_b = Microphone(), Microphone()
     a, _ = await join(api, "ana", mic_a)
     b, location_b = await join(api, "ben", mic_b)

@@ -62,7 +62,7 @@ async def test_a_megabyte_result_reaches_the_model_cut_and_the_robot_keeps_answe
     assert len(text) <= Limits().output_chars and text.startswith("The battery log reads: 0123")
     assert text.endswith("more characters]"), "the model is told it was cut"
     speak = await session.wait_for_client_event("response.create", after=session.received.index(output))
-    assert len(speak["response"]["instructions"]) <= len(gateway.robots["cleaner-1"].ctx.profile.persona()) + 4002
+    assert len(speak["response"]["instructions"]) <= len(gateway.robots["cleaner-1"].profile.persona()) + 4002
     done = await session.wait_for_server_event("response.done", lambda e: "Done: The battery" in str(e["response"]))
     assert done["response"]["status"] == "completed"
     await still_answers(session, api, redis)

@@ -56,7 +56,7 @@ async def test_calls_named_in_the_session_hash_are_hung_up_when_the_next_gateway
         info = await redis.hgetall(KEYS.session)
         assert info["provider_call_id"] == session.call_id
         assert json.loads(info["provider_calls"]) == [session.call_id]
-        assert session.call_id in service.robots[ROBOT].ctx.provider_calls
+        assert session.call_id in service.robots[ROBOT].provider_calls
     finally:
         await stop(service, task)
         await live_orphan.close()

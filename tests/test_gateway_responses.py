@@ -9,7 +9,7 @@ import httpx2
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.sequencer import REQUEST_METADATA_KEY
+from robovox.gateway.realtime.sequencer import REQUEST_METADATA_KEY
 from robovox.gateway.service import SessionGateway
 from robovox.shared.messages import InboxEntry, InboxKind, Urgency
 from robovox.sim.realtime import RealtimeEmulator

@@ -17,7 +17,7 @@ import pytest
 from av import AudioFrame
 from redis.asyncio import Redis
 
-from robovox.gateway.robot_audio import MIC_NAME
+from robovox.gateway.audio.robot_devices import MIC_NAME
 from robovox.gateway.service import SessionGateway
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.sim.realtime import RealtimeEmulator
@@ -105,11 +105,11 @@ async def test_the_robots_microphone_is_heard_and_the_answer_plays_on_its_speake
     settings = gateway_settings(redis_url, profiles_dir, emulator.base_url)
     async with serving(SessionGateway(settings), stop_within_s=15) as gateway:
         robot = gateway.robots[ROBOT]
-        robot.ctx.audio.add_speaker("test-ear", ear)
+        robot.audio.add_speaker("test-ear", ear)
 
         session = await emulator.wait_for_session(0)
         turn = await session.wait_for_speech_turn(0, timeout=15)
-        assert robot.ctx.audio.mic_holder == MIC_NAME  # no client: the robot's own microphone
+        assert robot.audio.mic_holder == MIC_NAME  # no client: the robot's own microphone
         types = [e["type"] for e in session.sent]
         started = types.index("input_audio_buffer.speech_started")
         assert types[started : started + 3] == [

@@ -15,7 +15,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from robovox.gateway.dispatch import CallPublisher
+from robovox.gateway.calls.publisher import CallPublisher
 from robovox.shared.streams import RobotKeys
 
 log = logging.getLogger(__name__)

@@ -1,19 +1,23 @@
-"""Gateway test helpers: the cleaning robot's profile and a session context on the test's Redis."""
+"""Gateway test helpers: the cleaning robot's profile, and its Realtime sessions on the test's Redis."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from robovox.gateway.conversation import ConversationLog
-from robovox.gateway.dispatch import CallPublisher
-from robovox.gateway.event_log import EventLog
-from robovox.gateway.session import RobotContext
+from robovox.gateway.calls.publisher import CallPublisher
+from robovox.gateway.clients.roster import ClientRoster
+from robovox.gateway.realtime.conversation import ConversationLog
+from robovox.gateway.realtime.event_log import EventLog
+from robovox.gateway.realtime.provider_calls import ProviderCalls
+from robovox.gateway.realtime.session import RealtimeSession
+from robovox.gateway.realtime.signaling import RealtimeSignaling
+from robovox.gateway.robot.opener import NewSession
 from robovox.gateway.settings import GatewaySettings
-from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.profile import RobotProfile, load_profiles
 
 PROFILES = Path(__file__).resolve().parents[3] / "deploy" / "profiles"
@@ -25,7 +29,8 @@ def profile() -> RobotProfile:
 
 
 @pytest.fixture
-async def context(redis: Redis, profile: RobotProfile) -> AsyncIterator[RobotContext]:
+async def new_session(redis: Redis, profile: RobotProfile) -> AsyncIterator[NewSession]:
+    """Makes the robot's Realtime sessions (unopened), all with the same publisher, logs and clients."""
     settings = GatewaySettings(
         redis_url="redis://unused", openai_api_key="sk-unit", realtime_base_url="http://127.0.0.1:9/v1",
         api_enabled=False,
@@ -33,13 +38,16 @@ async def context(redis: Redis, profile: RobotProfile) -> AsyncIterator[RobotCon
     signaling = RealtimeSignaling(settings)
     events = EventLog(redis)
     events.start()
-    yield RobotContext(
+    yield functools.partial(
+        RealtimeSession,
         profile=profile,
         settings=settings,
         signaling=signaling,
-        calls=CallPublisher(redis, profile.robot_id, profile.tool_call_timeout_s),
+        publisher=CallPublisher(redis, profile.robot_id, profile.tool_call_timeout_s),
         conversation=ConversationLog(redis, profile.robot_id),
-        events=events,
+        event_log=events,
+        clients=ClientRoster(profile.robot_id, settings.clients_per_robot),
+        provider_calls=ProviderCalls(),
     )
     await events.stop()
     await signaling.aclose()

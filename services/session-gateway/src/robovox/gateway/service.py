@@ -1,4 +1,4 @@
-"""The session gateway process: a RobotSession per robot profile and the HTTP
+"""The session gateway process: a RobotVoice per robot profile and the HTTP
 API, in one event loop."""
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from collections.abc import Iterator
 import uvicorn
 from redis.asyncio import Redis
 
-from robovox.gateway.api import create_api
-from robovox.gateway.conversation import ConversationLog
-from robovox.gateway.dispatch import CallPublisher
-from robovox.gateway.dispatch_link import DispatchLink
-from robovox.gateway.event_log import EventLog
-from robovox.gateway.robot import RobotSession
-from robovox.gateway.session import RobotContext
+from robovox.gateway.calls.connection import DispatchConnection
+from robovox.gateway.clients.registry import ClientCalls
+from robovox.gateway.clients.secrets import ClientSecretStore
+from robovox.gateway.http.app import create_app
+from robovox.gateway.realtime.event_log import EventLog
+from robovox.gateway.realtime.signaling import RealtimeSignaling
+from robovox.gateway.robot.voice import RobotVoice
+from robovox.gateway.robot.wiring import build_robot
 from robovox.gateway.settings import GatewaySettings
-from robovox.gateway.signaling import RealtimeSignaling
 from robovox.shared.call_life import PUBLISH_SCRIPT
 from robovox.shared.lifecycle import RobotService
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
@@ -40,7 +40,7 @@ class _ApiServer(uvicorn.Server):
         yield
 
 
-class SessionGateway(RobotService[GatewaySettings, RobotSession]):
+class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
     name = "session-gateway"
 
     def __init__(self, settings: GatewaySettings, profiles: dict[str, RobotProfile] | None = None) -> None:
@@ -52,43 +52,39 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
         self.api_started = asyncio.Event()
         self.loop_lag = LoopLagMonitor()
         self.dispatch_ms = RecentSamples()
-        self.dispatch_link = DispatchLink(settings.redis_url, scripts=[PUBLISH_SCRIPT])
+        self.dispatch_connection = DispatchConnection(settings.redis_url, scripts=[PUBLISH_SCRIPT])
         """Every robot's function calls go to Redis over this connection."""
 
     async def prepare(self) -> None:
         restrict_ice_host_addresses(self.settings.ice_host_addresses)
         self._signaling = RealtimeSignaling(self.settings)
 
-    def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotSession:
+    def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotVoice:
         assert self._signaling is not None
         if self._event_log is None:
-            self._event_log = EventLog(redis, gives_way_to=self.dispatch_link)
+            self._event_log = EventLog(redis, gives_way_to=self.dispatch_connection)
             self._event_log.start()
-        ctx = RobotContext(
-            profile=profile,
-            settings=self.settings,
+        return build_robot(
+            profile,
+            self.settings,
+            redis=redis,
             signaling=self._signaling,
-            calls=CallPublisher(
-                redis, profile.robot_id, profile.tool_call_timeout_s, link=self.dispatch_link, timings=self.dispatch_ms
-            ),
-            conversation=ConversationLog(
-                redis, profile.robot_id, consumer=self.settings.consumer(self.name), limits=self.settings.limits
-            ),
-            events=self._event_log,
+            event_log=self._event_log,
+            consumer=self.settings.consumer_config(self.name, Group.SESSION_GATEWAY),
+            dispatch=self.dispatch_connection,
+            dispatch_ms=self.dispatch_ms,
         )
-        consumer = self.settings.consumer_config(self.name, Group.SESSION_GATEWAY)
-        return RobotSession(redis, ctx, consumer)
 
     async def run(self) -> None:
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
         lag = asyncio.create_task(self.loop_lag.run(self.stopping))
-        link_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
-        link = asyncio.create_task(self.dispatch_link.run(link_closing))
+        dispatch_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
+        dispatch = asyncio.create_task(self.dispatch_connection.run(dispatch_closing))
         try:
             await super().run()
         finally:
-            link_closing.set()
-            await link
+            dispatch_closing.set()
+            await dispatch
             await lag
             if api is not None:
                 api.cancel()
@@ -101,13 +97,15 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
 
     async def _serve_api(self) -> None:
         redis = connect_redis(self.settings)
-        app = create_api(
+        client_calls = ClientCalls(self.settings.connect_timeout_s)
+        app = create_app(
             self.robots,
-            redis,
             self.settings,
-            self.loop_lag,
-            self.dispatch_ms,
-            lambda: self._event_log.dropped if self._event_log else 0,
+            secrets=ClientSecretStore(redis),
+            client_calls=client_calls,
+            loop_lag=self.loop_lag,
+            dispatch_ms=self.dispatch_ms,
+            events_dropped=lambda: self._event_log.dropped if self._event_log else 0,
         )
         config = uvicorn.Config(
             app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"
@@ -128,4 +126,5 @@ class SessionGateway(RobotService[GatewaySettings, RobotSession]):
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(serving), 5)
             sock.close()
+            await client_calls.close()
             await redis.aclose()

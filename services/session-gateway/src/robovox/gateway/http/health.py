@@ -1,0 +1,59 @@
+"""``/health`` (no token needed) and ``/v1/stats``: the process's figures."""
+
+# No ``from __future__ import annotations``: FastAPI reads the route annotations.
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from robovox.gateway.http.deps import DispatchTimes, EventsDropped, LoopLag, OperatorOnly, Robots
+from robovox.shared.session import SessionState
+
+router = APIRouter()
+
+
+class Health(BaseModel):
+    status: str
+    robots: int
+    live: int
+
+
+class Stats(BaseModel):
+    robots: int
+    live: int
+    loop_lag_p50_ms: float
+    loop_lag_p99_ms: float
+    loop_lag_max_ms: float
+    loop_lag_samples: int
+    dispatch_p50_ms: float
+    dispatch_p99_ms: float
+    dispatch_samples: int
+    """Function calls timed from their arrival on the data channel to their entry in Redis."""
+    events_dropped: int
+
+
+@router.get("/health")
+async def health(robots: Robots) -> Health:
+    live = sum(1 for r in robots.values() if r.state is SessionState.LIVE)
+    return Health(status="ok", robots=len(robots), live=live)
+
+
+@router.get("/v1/stats", dependencies=[OperatorOnly])
+async def stats(
+    robots: Robots, loop_lag: LoopLag, dispatch_ms: DispatchTimes, events_dropped: EventsDropped, reset: bool = False
+) -> Stats:
+    """Process figures; ``reset=true`` starts new windows after reading these."""
+    result = Stats(
+        robots=len(robots),
+        live=sum(1 for r in robots.values() if r.state is SessionState.LIVE),
+        loop_lag_p50_ms=loop_lag.percentile(0.5),
+        loop_lag_p99_ms=loop_lag.percentile(0.99),
+        loop_lag_max_ms=loop_lag.percentile(1.0),
+        loop_lag_samples=loop_lag.count,
+        dispatch_p50_ms=dispatch_ms.percentile(0.5),
+        dispatch_p99_ms=dispatch_ms.percentile(0.99),
+        dispatch_samples=dispatch_ms.count,
+        events_dropped=events_dropped,
+    )
+    if reset:
+        loop_lag.reset()
+        dispatch_ms.reset()
+    return result
