@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from robovox.gateway.service import SessionGateway
 from robovox.shared.messages import ToolCall
-from robovox.shared.session import SessionState
+from robovox.shared.session import SessionInfo, SessionState
 from robovox.shared.streams import RobotKeys
 from robovox.sim.realtime import RealtimeEmulator
 from tests.conftest import REPO
@@ -49,5 +49,5 @@ async def test_twenty_robots_each_hold_a_live_session_in_one_gateway(
         ((_stream, [(_id, fields)]),) = reply
         call = ToolCall.from_fields(fields)
         assert (call.robot_id, call.call_id, call.name) == (robot_id, call_id, "stop_cleaning")
-    info = await redis.hgetall(RobotKeys.of(ROBOTS[-1]).session)
-    assert info["state"] == "live" and info["session_id"]
+    info = SessionInfo.from_hash(await redis.hgetall(RobotKeys.of(ROBOTS[-1]).session))
+    assert info is not None and info.state is SessionState.LIVE and info.session_id

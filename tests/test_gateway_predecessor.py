@@ -41,6 +41,7 @@ async def test_calls_named_in_the_session_hash_are_hung_up_when_the_next_gateway
         mapping={
             "robot_id": ROBOT,
             "state": "recycling",
+            "since": "2026-12-01T10:00:00.000Z",
             "gateway": "session-gateway@edge-1:4242",
             "provider_call_id": live_call,
             "provider_calls": json.dumps(sorted([live_call, opening_call, "rtc_already_gone"])),

@@ -18,6 +18,7 @@ from typing import IO, Any
 import yaml
 from redis.asyncio import Redis
 
+from robovox.shared.session import SessionInfo, SessionState
 from robovox.shared.streams import RobotKeys
 from robovox.sim.realtime import EmulatedSession, RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
@@ -115,9 +116,10 @@ class GatewayProcess:
             while True:
                 assert self.proc is not None and self.proc.poll() is None, f"the gateway exited:\n{self.log[-3000:]}"
                 for robot_id in robots:
-                    info: Any = await redis.hgetall(RobotKeys.of(robot_id).session)
-                    if info.get("state") == "live" and info.get("session_id") not in (None, "", *old):
-                        live[robot_id] = info["session_id"]
+                    fields: Any = await redis.hgetall(RobotKeys.of(robot_id).session)
+                    info = SessionInfo.from_hash(fields)
+                    if info and info.state is SessionState.LIVE and info.session_id and info.session_id not in old:
+                        live[robot_id] = info.session_id
                 if len(live) == len(list(robots)):
                     return live
                 live.clear()

@@ -15,7 +15,6 @@ process's own, since it reads the hash before opening any.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from robovox.gateway.realtime.signaling import RealtimeSignaling
+from robovox.shared.entry import EntryError
+from robovox.shared.session import SessionInfo
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +36,18 @@ class LeftOpen:
     calls: list[str]
 
 
-def _text(value: Any) -> str:
-    return value.decode(errors="replace") if isinstance(value, bytes) else str(value or "")
-
-
-def _listed(raw: str) -> list[str]:
-    try:
-        value = json.loads(raw) if raw else []
-    except ValueError:
-        return []
-    return [str(call) for call in value if call] if isinstance(value, list) else []
-
-
 async def left_open(redis: Redis, session_key: str) -> LeftOpen:
     """The calls the robot's session hash names (none if it is gone or unreadable)."""
     try:
-        gateway, live, listed = await redis.hmget(session_key, ["gateway", "provider_call_id", "provider_calls"])
-    except (RedisError, OSError) as exc:
+        fields: Any = await redis.hgetall(session_key)
+        info = SessionInfo.from_hash(fields)
+    except (RedisError, OSError, EntryError) as exc:
         log.warning("%s: cannot read the session hash for calls left open: %s", session_key, exc)
         return LeftOpen("", [])
-    calls = list(dict.fromkeys([*_listed(_text(listed)), *([_text(live)] if live else [])]))
-    return LeftOpen(_text(gateway), calls)
+    if info is None:
+        return LeftOpen("", [])
+    named = [*info.provider_calls, *([info.provider_call_id] if info.provider_call_id else [])]
+    return LeftOpen(info.gateway, list(dict.fromkeys(call for call in named if call)))
 
 
 async def hang_up_left_open(signaling: RealtimeSignaling, robot_id: str, found: LeftOpen) -> int:
