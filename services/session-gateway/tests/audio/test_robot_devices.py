@@ -322,6 +322,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.process
 @pytest.mark.skipif(
     "alsa" not in av.formats_available or not (ALSA_CONFIG / "alsa.conf").is_file(), reason="no ALSA configuration"
 )

@@ -21,6 +21,8 @@ from robovox.shared.messages import ToolCall
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import wait_for_entries
 
+pytestmark = pytest.mark.redis  # a redis-server of its own (EmbeddedRedis)
+
 ROBOT = "cleaner-1"
 KEYS = RobotKeys.of(ROBOT)
 
