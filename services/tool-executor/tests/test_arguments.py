@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from robovox.executor.arguments import example_arguments, parse_arguments
 from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.limits import Limits
-from robovox.shared.profile import RobotProfile, Tool, load_profiles
-
-PROFILES = Path(__file__).resolve().parents[3] / "deploy" / "profiles"
+from robovox.shared.profile import RobotProfile, Tool
+from robovox.shared.testing.profiles import shipped_profile, tool_named
 
 
 @pytest.fixture(scope="module")
 def profile() -> RobotProfile:
-    return load_profiles(PROFILES)["cleaner-1"]
+    return shipped_profile()
 
 
 def tool(profile: RobotProfile, name: str) -> Tool:
-    found = profile.tool(name)
-    assert found is not None
-    return found
+    return tool_named(profile, name)
 
 
 def rejection(profile: RobotProfile, name: str, raw: str, limits: Limits | None = None) -> Rejection:

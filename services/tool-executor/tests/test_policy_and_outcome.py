@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,20 +14,17 @@ from robovox.executor.verdict import RejectionReason
 from robovox.shared.entry import utc_now
 from robovox.shared.link import LinkInfo, LinkState
 from robovox.shared.messages import CommandKind, CommandResult, CommandStatus, Outcome, ToolCall
-from robovox.shared.profile import RobotProfile, Tool, load_profiles
-
-PROFILES = Path(__file__).resolve().parents[3] / "deploy" / "profiles"
+from robovox.shared.profile import RobotProfile, Tool
+from robovox.shared.testing.profiles import shipped_profile, tool_named
 
 
 @pytest.fixture(scope="module")
 def profile() -> RobotProfile:
-    return load_profiles(PROFILES)["cleaner-1"]
+    return shipped_profile()
 
 
 def tool(profile: RobotProfile, name: str) -> Tool:
-    found = profile.tool(name)
-    assert found is not None
-    return found
+    return tool_named(profile, name)
 
 
 def call(name: str, deadline_in_s: float = 10.0) -> ToolCall:
