@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
@@ -78,6 +78,8 @@ fields = st.dictionaries(
 
 @settings(max_examples=500, deadline=None)
 @given(entry=fields)
+# Found by hypothesis: a default issued_at (now, to the microsecond) was written to the millisecond.
+@example(entry={"call_id": "c_1", "robot_id": "cleaner-1", "name": "x", "deadline": "0"})
 def test_a_tool_call_entry_parses_or_is_refused_with_entry_error(entry: dict[str, str]) -> None:
     try:
         call = ToolCall.from_fields(entry)

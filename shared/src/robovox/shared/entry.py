@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from robovox.shared.errors import RoboVoxError
 
@@ -25,7 +25,13 @@ class EntryError(RoboVoxError, ValueError):
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """Now, to the millisecond: the precision every entry is written with, so that a time made
+    here reads back from Redis equal to itself."""
+    return _to_ms(datetime.now(UTC))
+
+
+def _to_ms(value: datetime) -> datetime:
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def format_time(value: datetime) -> str:
@@ -57,6 +63,12 @@ class StreamEntry(BaseModel):
     # Readers ignore fields they do not know, so a newer producer can add a field
     # without older consumers dead-lettering its entries.
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _millisecond_times(cls, value: Any) -> Any:
+        """Times are kept as they are written, to the millisecond, so an entry survives a round trip."""
+        return _to_ms(value) if isinstance(value, datetime) else value
 
     def to_fields(self) -> dict[str, str]:
         """The entry as Redis fields; ``None`` values are left out."""
