@@ -65,8 +65,8 @@ async def test_a_secret_opens_its_own_robot_only(gateway: SessionGateway, api: h
 
 
 async def test_an_expired_or_unknown_secret_is_refused(gateway: SessionGateway, api: httpx2.AsyncClient) -> None:
-    made_at = time.monotonic()
     secret = await client_secret(api, ROBOT, expires_after={"anchor": "created_at", "seconds": 1})
+    made_at = time.monotonic()  # the secret was made before this: its life ends before made_at + 1 s
     # Valid: a body that is not an offer gets past authentication to the content check.
     async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{gateway.api_port}") as http:
 
@@ -77,7 +77,7 @@ async def test_an_expired_or_unknown_secret_is_refused(gateway: SessionGateway, 
 
         first = await attempt()
         assert first.status_code == 415
-        await asyncio.sleep(max(0.0, made_at + 1.05 - time.monotonic()))  # the secret's whole life
+        await asyncio.sleep(max(0.0, made_at + 1.05 - time.monotonic()))  # past the secret's whole life
         reply = await attempt()
     assert reply.status_code == 401
     assert reply.json()["error"]["code"] == "invalid_client_secret"

@@ -23,7 +23,7 @@ from robovox.gateway.audio.hub import copy_frame
 from robovox.gateway.clients.requests import ClientRequests
 from robovox.gateway.errors import GatewayError
 from robovox.gateway.realtime.peer import EVENTS_CHANNEL, AudioOutbox
-from robovox.gateway.tasks import TaskSet
+from robovox.shared.aio import TaskSet
 from robovox.shared.webrtc import rtc_configuration
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from robovox.gateway.clients.connection import ClientConnection
-from robovox.gateway.tasks import TaskSet
+from robovox.shared.aio import TaskSet
 
 
 class ClientCalls:

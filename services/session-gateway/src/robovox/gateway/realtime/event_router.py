@@ -37,7 +37,7 @@ from robovox.gateway.realtime.server_events import (
     SessionCreated,
     TranscriptionCompleted,
 )
-from robovox.gateway.tasks import TaskSet
+from robovox.shared.aio import TaskSet
 from robovox.shared.entry import utc_now
 from robovox.shared.session import ConversationItem, ItemKind
 

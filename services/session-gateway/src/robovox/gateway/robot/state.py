@@ -24,7 +24,7 @@ from robovox.gateway.clients.roster import ClientRoster
 from robovox.gateway.realtime.provider_calls import ProviderCalls
 from robovox.gateway.realtime.session import RealtimeSession
 from robovox.gateway.robot.opener import SessionOpener
-from robovox.gateway.tasks import TaskSet
+from robovox.shared.aio import TaskSet
 from robovox.shared.session import SessionInfo, SessionState
 from robovox.shared.streams import RobotKeys
 
