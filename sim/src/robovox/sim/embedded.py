@@ -41,6 +41,7 @@ from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import add_tool_call, follow, last_entry_id, wait_for_output
 from robovox.sim.demo_gateway import Gateway
+from robovox.sim.errors import SimError
 
 SHIPPED_ROSBRIDGE = "ws://127.0.0.1:9090"
 SERVICES = ("robovox.ros_adapter", "robovox.executor", "robovox.alert_monitor")
@@ -87,22 +88,29 @@ def prepare_profiles(source: Path, target: Path, rosbridge_url: str) -> dict[str
     return load_profiles(target)
 
 
-def _link_up(fields: dict[Any, Any]) -> bool:
-    link = LinkInfo.from_hash(fields)
-    return link is not None and link.up
+class NotOnlineError(SimError):
+    """The robot did not come online in time: what was missing is named."""
 
 
-async def wait_online(redis: Redis, profile: RobotProfile, timeout_s: float = 30.0) -> None:
+async def wait_online(redis: Redis, profile: RobotProfile, timeout_s: float = 60.0) -> None:
     """Until every subscribed topic has reported through the adapter and the link is up."""
     keys = RobotKeys.of(profile.robot_id)
     waiting = {sub.topic for sub in profile.telemetry}
     last = "0-0"
-    async with asyncio.timeout(timeout_s):
-        while waiting or not _link_up(await redis.hgetall(keys.link_state)):
-            reply: Any = await redis.xread({keys.telemetry: last}, block=1000)
-            for _stream, entries in reply or []:
-                last = entries[-1][0]
-                waiting -= {fields.get("topic") for _id, fields in entries}
+    link: LinkInfo | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            while waiting or link is None or not link.up:
+                fields: Any = await redis.hgetall(keys.link_state)
+                link = LinkInfo.from_hash(fields)
+                reply: Any = await redis.xread({keys.telemetry: last}, block=1000)
+                for _stream, entries in reply or []:
+                    last = entries[-1][0]
+                    waiting -= {fields.get("topic") for _id, fields in entries}
+    except TimeoutError:
+        state = f"link {link.state.value} since {link.since:%H:%M:%S}" if link else "no link published by the adapter"
+        missing = f"no telemetry yet on {', '.join(sorted(waiting))}" if waiting else "every topic reported"
+        raise NotOnlineError(f"{profile.robot_id} not online after {timeout_s:.0f} s: {state}; {missing}") from None
 
 
 async def send(redis: Redis, robot_id: str, line: str) -> str:
@@ -236,7 +244,10 @@ def main() -> None:
     # SIGTERM ends the demo like Ctrl-C, so its child processes are stopped too, not orphaned.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(args, state_dir, profiles, sim_port))
+        try:
+            asyncio.run(run(args, state_dir, profiles, sim_port))
+        except NotOnlineError as exc:
+            raise SystemExit(f"make demo: {exc} (the services' logs are above)") from None
 
 
 if __name__ == "__main__":
