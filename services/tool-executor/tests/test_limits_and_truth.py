@@ -113,3 +113,22 @@ async def test_a_call_for_another_robot_is_answered_on_nobody_s_inbox(redis: Red
     await wait_for_output(redis, ROBOT, probe.call_id)  # later entries are answered, in order
     assert await inbox_entries(redis, ROBOT, call_id) == []
     assert await redis.exists(RobotKeys.of("cleaner-2").inbox) == 0
+
+
+async def test_a_call_whose_record_cannot_be_read_is_dead_lettered_and_answered_with_care(
+    redis: Redis, robot: str
+) -> None:
+    call_id = new_call_id()
+    await redis.hset(KEYS.call_record(call_id), mapping={"state": "bogus", "published_at": "yesterday"})
+    deadline = format_time(utc_now() + timedelta(seconds=10))
+    fields = {"call_id": call_id, "robot_id": ROBOT, "name": "stop_cleaning", "arguments": "{}", "deadline": deadline}
+    await redis.xadd(KEYS.tool_calls, fields)
+    entry = await wait_for_output(redis, ROBOT, call_id)
+    # Nothing can be told of what was sent: neither "nothing was done" nor "sent" is claimed.
+    assert entry.outcome is Outcome.UNKNOWN and entry.reason == "record_unreadable"
+    assert entry.text.startswith("RoboVox lost track of stop_cleaning (its call record cannot be read")
+    assert "cannot tell whether it reached the robot" in entry.text
+    letters = await _dead_letters(redis, 1)
+    assert "its call record cannot be read" in letters[0].reason and "state" in letters[0].reason
+    assert len(await inbox_entries(redis, ROBOT, call_id)) == 1
+    assert await redis.xlen(KEYS.commands) == 0

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from robovox.shared.errors import RoboVoxError
 
@@ -30,13 +30,20 @@ def utc_now() -> datetime:
     return _to_ms(datetime.now(UTC))
 
 
+def utc_from_timestamp(seconds: float) -> datetime:
+    """A ``time.time()`` value as a time, to the millisecond, as ``utc_now``."""
+    return _to_ms(datetime.fromtimestamp(seconds, UTC))
+
+
 def _to_ms(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def format_time(value: datetime) -> str:
-    """``2026-11-20T22:58:01.123Z``: sortable, readable, exact to the millisecond."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-11-20T22:58:01.123Z``: sortable, readable, exact to the millisecond (to the microsecond
+    for a time that has them, so that every time survives a round trip through Redis)."""
+    timespec = "milliseconds" if value.microsecond % 1000 == 0 else "microseconds"
+    return value.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def _text(value: Any) -> str:
@@ -63,12 +70,6 @@ class StreamEntry(BaseModel):
     # Readers ignore fields they do not know, so a newer producer can add a field
     # without older consumers dead-lettering its entries.
     model_config = ConfigDict(extra="ignore", frozen=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _millisecond_times(cls, value: Any) -> Any:
-        """Times are kept as they are written, to the millisecond, so an entry survives a round trip."""
-        return _to_ms(value) if isinstance(value, datetime) else value
 
     def to_fields(self) -> dict[str, str]:
         """The entry as Redis fields; ``None`` values are left out."""

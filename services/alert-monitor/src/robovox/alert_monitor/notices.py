@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import string
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from robovox.alert_monitor.forecast import Forecast
 from robovox.alert_monitor.rules import Transition
+from robovox.shared.entry import utc_from_timestamp
 from robovox.shared.messages import AlertStatus, AlertTransition, InboxEntry, InboxKind, Urgency
 from robovox.shared.profile.alerts import AlertRule, Severity
 from robovox.shared.profile.mapping import MISSING
@@ -117,7 +117,7 @@ def record(
         topic=rule.topic,
         value=value_text(transition.value),
         message=text,
-        sample_at=datetime.fromtimestamp(transition.sample_at, UTC) if transition.sample_at is not None else None,
+        sample_at=utc_from_timestamp(transition.sample_at) if transition.sample_at is not None else None,
         minutes_to_threshold=forecast.minutes_to_threshold if forecast else None,
-        at=datetime.fromtimestamp(transition.at, UTC),
+        at=utc_from_timestamp(transition.at),
     )

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,7 +25,7 @@ from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, Unreadab
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
 from robovox.shared.consumer import UnreadableEntryError, dead_letter, decode_fields
-from robovox.shared.entry import EntryError
+from robovox.shared.entry import EntryError, utc_from_timestamp
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter, InboxEntry
 from robovox.shared.profile import RobotProfile
@@ -184,8 +183,7 @@ class RobotMonitor:
             for note in self._context:
                 pipe.xadd(keys.inbox, note.to_fields(), maxlen=MaxLen.INBOX, approximate=True)  # type: ignore[arg-type]
             derived = [
-                (topic, BATTERY_FORECAST_TYPE, msg, datetime.fromtimestamp(at, UTC))
-                for topic, msg, at in pending.derived
+                (topic, BATTERY_FORECAST_TYPE, msg, utc_from_timestamp(at)) for topic, msg, at in pending.derived
             ]
             record_samples(pipe, self.robot_id, derived, MaxLen.TELEMETRY)
             pipe.hset(keys.alert_state, POSITION_FIELD, self.position)

@@ -111,6 +111,19 @@ def not_processed(call: CallRef, why: str) -> InboxEntry:
     )
 
 
+def untraceable(call: CallRef, why: str) -> InboxEntry:
+    """A call whose record cannot be read: whether its command was sent cannot be known."""
+    return _output(
+        call,
+        f"RoboVox lost track of {call.name or 'this function'} ({cut_text(why, 200)}) and cannot tell whether it "
+        "reached the robot. Tell the user to check the robot before repeating it.",
+        Outcome.UNKNOWN,
+        speak=True,
+        reason="record_unreadable",
+        instructions=FAILURE_INSTRUCTIONS,
+    )
+
+
 def from_result(call: CallRef, tool: Tool | None, profile: RobotProfile, result: CommandResult | None) -> InboxEntry:
     """The answer from the adapter's result; ``None`` means it started the command and never reported."""
     name = call.name

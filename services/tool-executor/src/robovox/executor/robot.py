@@ -108,7 +108,10 @@ class RobotCalls:
             pipe.hgetall(self._keys.call_record(call.call_id))
             pipe.hgetall(self._keys.link_state)
             record_fields, link_fields = await pipe.execute()
-        record = CallRecord.from_record(record_fields)
+        try:
+            record = CallRecord.from_record(record_fields)
+        except EntryError as exc:
+            raise PermanentError(f"its call record cannot be read: {exc}") from None
         if record.state is CallState.DONE:
             return None
         tool = self.profile.tool(call.name)
@@ -191,7 +194,11 @@ class RobotCalls:
         if fields.get("robot_id") != self.profile.robot_id:
             return  # another robot's call: answered on nobody's inbox
         call = UnreadableCall(call_id, self.profile.robot_id, cut_text(fields.get("name", ""), 128))
-        record = await self._calls.read(self._keys, call_id)
+        try:
+            record = await self._calls.read(self._keys, call_id)
+        except EntryError as exc:  # nothing can be said of what was sent
+            await self._finish(outcome.untraceable(call, f"its call record cannot be read: {exc}"))
+            return
         if record.state is CallState.DONE:
             return
         if record.state in (None, CallState.PUBLISHED):
