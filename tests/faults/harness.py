@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from robovox.shared.link import LinkInfo
 from robovox.shared.streams import Group, RobotKeys
 
 from .fleet import Fleet, robot_ids
@@ -145,8 +146,9 @@ class Rig:
     async def _links_stuck(self, robots: list[str]) -> bool:
         """Links that never came up (no connect counted) while their simulators hold a websocket."""
         for robot in robots:
-            link: dict[str, str] = await self.redis.hgetall(RobotKeys.of(robot).link_state)  # type: ignore[assignment]
-            if link.get("connects", "0") == "0" and self.sims.sims[robot].clients:
+            fields: Any = await self.redis.hgetall(RobotKeys.of(robot).link_state)
+            link = LinkInfo.from_hash(fields)
+            if (link is None or link.connects == 0) and self.sims.sims[robot].clients:
                 return True
         return False
 
