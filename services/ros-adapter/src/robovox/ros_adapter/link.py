@@ -85,7 +85,7 @@ class RosbridgeLink:
         self._state_waiters: list[asyncio.Future[None]] = []
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._advertised: set[str] = set()
-        """Topics advertised on the current connection (on the current connection only)."""
+        """Topics advertised on the current connection."""
         self._topics: list[Any] = []
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state_since = 0.0
@@ -102,8 +102,8 @@ class RosbridgeLink:
 
     def _connect(self) -> None:
         """A new roslibpy connection: its events, the telemetry subscriptions. roslibpy's constructor
-        schedules the connection attempt (once: a second ``connect()`` would open a second websocket
-        to the bridge) on this loop, where it cannot run before the handlers are in place."""
+        schedules the connection attempt on this loop, where it cannot run before the handlers are
+        in place."""
         self._generation += 1
         generation = self._generation
         host, port, is_secure = self._address
