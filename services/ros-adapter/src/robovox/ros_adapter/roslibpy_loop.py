@@ -2,7 +2,7 @@
 
 roslibpy's asyncio transport runs every connection on one background thread
 (``roslibpy-asyncio``). Each command then crossed threads twice: the adapter's
-loop claims it in Redis, hands the write to roslibpy's thread and waits for that
+loop marks it started in Redis, hands the write to roslibpy's thread and waits for that
 thread to get the GIL (up to the interpreter's 5 ms switch interval under load).
 A SIGKILL in that gap leaves a started command that was never written, which no
 one can tell from one that was: its answer has to be "outcome unknown". On one
@@ -46,8 +46,8 @@ class RunningLoopManager(comm_asyncio.AsyncioEventLoopManager):  # type: ignore[
 
 def new_ros(host: str, port: int, *, is_secure: bool) -> Any:
     """A ``roslibpy.Ros`` (asyncio transport) whose connection runs on the running loop and writes
-    frames at once (``ImmediateProtocol``). Connecting starts when the caller calls ``connect()``
-    (roslibpy's constructor connects too; that attempt is scheduled on this loop like any other)."""
+    frames at once (``ImmediateProtocol``). roslibpy's constructor schedules the connection
+    attempt on this loop: register the factory's handlers before the caller next awaits."""
     manager = RunningLoopManager(asyncio.get_running_loop())
     shared = comm_asyncio._MANAGER_SINGLETON
     comm_asyncio._MANAGER_SINGLETON = manager  # what the factory's constructor picks up
