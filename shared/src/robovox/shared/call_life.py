@@ -37,7 +37,7 @@ from redis.asyncio import Redis
 
 from robovox.shared.entry import StreamEntry, format_time, utc_now
 from robovox.shared.messages import CommandResult, InboxEntry, RosCommand, ToolCall
-from robovox.shared.session import ConversationItem
+from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import CALL_RECORD_TTL_S, MaxLen, RobotKeys
 
 RESULT_PREFIX: Final = "result."
@@ -172,12 +172,24 @@ def _items(fields: dict[str, str]) -> list[str]:
     return [part for pair in fields.items() for part in pair]
 
 
-def publish_script_call(keys: RobotKeys, call: ToolCall, item: ConversationItem) -> tuple[list[str], list[Any]]:
-    """KEYS and ARGV of ``PUBLISH_SCRIPT`` for ``call`` and its conversation item. The gateway sends
-    the script itself (over its own connection, timed), so it takes the script and its arguments."""
+def publish_script_call(keys: RobotKeys, call: ToolCall, conversation_id: str) -> tuple[list[str], list[Any]]:
+    """KEYS and ARGV of ``PUBLISH_SCRIPT`` for ``call``, and its item in conversation
+    ``conversation_id``. The gateway sends the script itself (over its own connection, timed), so
+    it takes the script and its arguments."""
+    item = ConversationItem(
+        conversation_id=conversation_id,
+        robot_id=call.robot_id,
+        kind=ItemKind.FUNCTION_CALL,
+        call_id=call.call_id,
+        name=call.name,
+        arguments=call.arguments,
+        source="model",
+        session_id=call.session_id,
+        at=call.issued_at,
+    )
     call_items = _items(call.to_fields())
     args: list[Any] = [
-        CALL_RECORD_TTL_S, MaxLen.TOOL_CALLS, MaxLen.CONVERSATION, format_time(call.issued_at), call.session_id,
+        CALL_RECORD_TTL_S, MaxLen.TOOL_CALLS, MaxLen.CONVERSATION, format_time(call.issued_at), call.session_id or "",
         len(call_items), *call_items, *_items(item.to_fields()),
     ]  # fmt: skip
     return [keys.call_record(call.call_id), keys.tool_calls, keys.conversation], args

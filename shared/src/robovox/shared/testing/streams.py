@@ -16,7 +16,6 @@ from robovox.shared.call_life import PUBLISH_SCRIPT, publish_script_call
 from robovox.shared.entry import utc_now
 from robovox.shared.link import LinkInfo, LinkState
 from robovox.shared.messages import InboxEntry, ToolCall
-from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
 from robovox.shared.telemetry import encode_latest
 
@@ -48,18 +47,7 @@ async def add_tool_call(
         issued_at=now,
         deadline=now + timedelta(seconds=deadline_in_s),
     )
-    item = ConversationItem(
-        conversation_id="conv_test",
-        robot_id=robot_id,
-        kind=ItemKind.FUNCTION_CALL,
-        call_id=call.call_id,
-        name=name,
-        arguments=call.arguments,
-        source="model",
-        session_id=call.session_id,
-        at=now,
-    )
-    keys, args = publish_script_call(RobotKeys.of(robot_id), call, item)
+    keys, args = publish_script_call(RobotKeys.of(robot_id), call, "conv_test")
     await redis.eval(PUBLISH_SCRIPT, len(keys), *keys, *args)
     return call
 

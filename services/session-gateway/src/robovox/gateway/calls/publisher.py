@@ -30,7 +30,6 @@ from robovox.shared.call_life import PUBLISH_SCRIPT, publish_script_call
 from robovox.shared.entry import utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import ToolCall
-from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
 
 log = logging.getLogger(__name__)
@@ -96,18 +95,7 @@ class CallPublisher:
             issued_at=now,
             deadline=now + self._timeout,
         )
-        item = ConversationItem(
-            conversation_id=conversation_id,
-            robot_id=self._robot_id,
-            kind=ItemKind.FUNCTION_CALL,
-            call_id=call_id,
-            name=name,
-            arguments=arguments,
-            source="model",
-            session_id=session_id,
-            at=now,
-        )
-        keys, args = publish_script_call(self._keys, call, item)
+        keys, args = publish_script_call(self._keys, call, conversation_id)
         return _Pending(call, keys, args, received_at)
 
     def _replied(self, pending: _Pending, reply: Any) -> None:
