@@ -10,6 +10,7 @@ where the model declares them as such (``JsonText``).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import Enum
@@ -18,6 +19,8 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from robovox.shared.errors import RoboVoxError
+
+log = logging.getLogger(__name__)
 
 
 class EntryError(RoboVoxError, ValueError):
@@ -80,6 +83,16 @@ class StreamEntry(BaseModel):
         """A hash read with HGETALL: None when it does not exist (an empty reply), EntryError when it
         does not match the model."""
         return cls.from_fields(fields) if fields else None
+
+    @classmethod
+    def from_hash_or_none(cls, fields: Mapping[bytes, bytes] | Mapping[str, str], owner: str) -> Self | None:
+        """``from_hash``, with a hash that cannot be read logged (under ``owner``) and taken as absent:
+        for a reader whose safe course without the hash is the same as with an unreadable one."""
+        try:
+            return cls.from_hash(fields)
+        except EntryError as exc:
+            log.warning("%s: its %s hash cannot be read, taken as absent: %s", owner, cls.__name__, exc)
+            return None
 
     @classmethod
     def from_fields(cls, fields: Mapping[bytes, bytes] | Mapping[str, str]) -> Self:

@@ -102,7 +102,7 @@ async def wait_online(redis: Redis, profile: RobotProfile, timeout_s: float = 60
         async with asyncio.timeout(timeout_s):
             while waiting or link is None or not link.up:
                 fields: Any = await redis.hgetall(keys.link_state)
-                link = LinkInfo.from_hash(fields)
+                link = LinkInfo.from_hash_or_none(fields, profile.robot_id)
                 reply: Any = await redis.xread({keys.telemetry: last}, block=1000)
                 for _stream, entries in reply or []:
                     last = entries[-1][0]

@@ -25,7 +25,7 @@ from robovox.alert_monitor.evaluation import Outgoing, RobotEvaluation, Unreadab
 from robovox.alert_monitor.settings import MonitorSettings
 from robovox.shared.aio import wait_first
 from robovox.shared.consumer import UnreadableEntryError, dead_letter, decode_fields
-from robovox.shared.entry import EntryError, utc_from_timestamp
+from robovox.shared.entry import utc_from_timestamp
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter, InboxEntry
 from robovox.shared.profile import RobotProfile
@@ -143,7 +143,8 @@ class RobotMonitor:
         """Context goes only to a live session; a new conversation is told every value again."""
         if not self.evaluation.context:
             return  # nothing to tell: no need to read the session every tick
-        session = await self._read_session()
+        fields: Any = await self._redis.hgetall(self._keys.session)
+        session = SessionInfo.from_hash_or_none(fields, self.robot_id)  # unreadable: no live session
         self.session_live = session is not None and session.state is SessionState.LIVE
         if session is not None and self.session_live and session.conversation_id != self._conversation_id:
             self._conversation_id = session.conversation_id
@@ -152,14 +153,6 @@ class RobotMonitor:
             note = self.evaluation.context_note(now)
             if note is not None:
                 self._context.append(note)
-
-    async def _read_session(self) -> SessionInfo | None:
-        fields: Any = await self._redis.hgetall(self._keys.session)
-        try:
-            return SessionInfo.from_hash(fields)
-        except EntryError as exc:
-            log.warning("robot %s: unreadable session hash, treated as no live session: %s", self.robot_id, exc)
-            return None
 
     async def _write(self, save_position: bool) -> None:
         """Everything decided since the last write, in one transaction (kept for the next try if it fails)."""

@@ -120,7 +120,9 @@ class RobotCalls:
             reply = await self.commands.reply(call, _timeout_s(tool))
             entry = self._answer(call, tool, reply)
         else:
-            entry = await self._decide_and_run(call, tool, _link(call.robot_id, link_fields))
+            # An unreadable link hash is no link: motion is refused as offline.
+            link = LinkInfo.from_hash_or_none(link_fields, call.robot_id)
+            entry = await self._decide_and_run(call, tool, link)
         await self._finish(entry, Ack(stream, Group.TOOL_EXECUTOR, entry_id))
         return ACKED
 
@@ -206,15 +208,6 @@ class RobotCalls:
         else:
             entry = self._answer(call, self.profile.tool(call.name), await self.commands.known_reply(call_id))
         await self._finish(entry)
-
-
-def _link(robot_id: str, fields: dict[str, str]) -> LinkInfo | None:
-    """The link hash; one that cannot be read counts as no link (motion refused), and is logged."""
-    try:
-        return LinkInfo.from_hash(fields)
-    except EntryError as exc:
-        log.warning("%s: unreadable link hash, treated as offline: %s", robot_id, exc)
-        return None
 
 
 def _timeout_s(tool: Tool | None) -> float:
