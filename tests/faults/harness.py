@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from robovox.shared.call_life import CallLife
 from robovox.shared.link import LinkInfo
 from robovox.shared.streams import Group, RobotKeys
 
@@ -272,27 +273,17 @@ class Rig:
         published = await self._published(load)
         ops = self.sims.tagged_ops()
         report = Report(fault=fault, duration_s=load.elapsed_s)
-        unknown_no_op = [
-            c.call_id
-            for c in load.calls
-            if c.call_id not in ops
-            and any(f.get("outcome") == "unknown" for _, f in self.watcher.outputs.get(c.call_id, []))
-        ]
-        count(report, load.calls, published, self.watcher.outputs, ops, await self._adapter_sent(unknown_no_op))
+        count(report, load.calls, published, self.watcher.outputs, ops)
+        calls = CallLife(self.redis)
+        for call_id in report.unknown_records:
+            record = await calls.read(RobotKeys.of(call_id.split("_")[1]), call_id)
+            report.unknown_records[call_id] = record
+            if record.result is None or not record.result.sent_to_robot:
+                report.unknown_never_handed += 1
         report.log_lines = self.log_lines()
         if not settled:
             report.notes.append(f"did not settle within {SETTLE_TIMEOUT_S:.0f} s (answers missing or entries pending)")
         return report
-
-    async def _adapter_sent(self, call_ids: list[str]) -> dict[str, bool | None]:
-        if not call_ids:
-            return {}
-        robot_of = {c: c.split("_")[1] for c in call_ids}
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for cid in call_ids:
-                pipe.hget(RobotKeys.of(robot_of[cid]).call_record(cid), "result.sent_to_robot")
-            values: list[Any] = await pipe.execute()
-        return {cid: (None if v is None else v == "true") for cid, v in zip(call_ids, values, strict=True)}
 
     def check_alive(self) -> None:
         """Raise if a service process ended by itself (a crash at start, a bad setting)."""

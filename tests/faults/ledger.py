@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from robovox.shared.call_life import CallRecord
 from robovox.sim.robot import OpRecord
 
 from .load import IssuedCall
@@ -48,8 +49,8 @@ class Report:
     """Answered "unknown" although no op of the call reached the robot."""
     unknown_never_handed: int = 0
     """Of those, the ones whose command the adapter never sent (its result says not sent, or there is none)."""
-    unknown_without_op: list[str] = field(default_factory=list)
-    """Every call counted in ``unknown_never_sent``."""
+    unknown_records: dict[str, CallRecord] = field(default_factory=dict)
+    """Every call counted in ``unknown_never_sent``, with its call record (read once, by the rig)."""
     unknown_in_flight_at_kill: int = 0
     """Of those, the ones the killed adapter had started (marked started and written to its rosbridge socket)
     before it died: the connection's reset can drop frames the bridge had not read yet, so "sent, no
@@ -144,13 +145,12 @@ def count(
     published_ids: Mapping[str, str],
     outputs: Mapping[str, list[tuple[str, dict[str, str]]]],
     ops: Mapping[str, list[OpRecord]],
-    adapter_sent: Mapping[str, bool | None],
 ) -> Report:
     """Fill ``report`` from the ground truth.
 
     ``published_ids``: call_id -> its tool_calls entry id. ``outputs``: call_id -> its inbox
-    entries. ``ops``: tag (call_id) -> the ops that reached the robot. ``adapter_sent``:
-    call_id -> the adapter's ``sent_to_robot`` in the call record (None without a result).
+    entries. ``ops``: tag (call_id) -> the ops that reached the robot. The calls answered "unknown"
+    without an op are left in ``unknown_records`` for the rig to fill with their call records.
     """
     report.calls = len(calls)
     for call in calls:
@@ -183,10 +183,8 @@ def count(
             report.outcomes[f"{outcome}({reason})" if reason else outcome] += 1
             if outcome == "unknown" and not reached:
                 report.unknown_never_sent += 1
-                report.unknown_without_op.append(cid)
+                report.unknown_records[cid] = CallRecord()
                 report.problem("unknown_never_sent", cid)
-                if not adapter_sent.get(cid):
-                    report.unknown_never_handed += 1
             if reached and (reason in NOT_SENT_REASONS or outcome == "rejected"):
                 report.said_not_sent_but_ran += 1
                 report.problem("said_not_sent_but_ran", cid)

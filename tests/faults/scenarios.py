@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Final
 
-from robovox.shared.call_life import CallLife
 from robovox.shared.entry import utc_now
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import last_entry_id
@@ -112,9 +111,7 @@ async def adapter_kill(rig: Rig, duration_s: float, rate_per_robot: float = RATE
 
     async def after(rig: Rig, report: Report) -> None:
         """An "unknown" without an op is the truth only for a command the killed adapter had started."""
-        calls = CallLife(rig.redis)
-        for call_id in report.unknown_without_op:
-            record = await calls.read(RobotKeys.of(call_id.split("_")[1]), call_id)
+        for call_id, record in report.unknown_records.items():
             if record.started_at is not None and record.started_at < killed_at[0]:
                 report.unknown_in_flight_at_kill += 1
             else:
