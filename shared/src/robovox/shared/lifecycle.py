@@ -107,11 +107,8 @@ def settle_garbage_collector() -> None:
 
 
 def loop_factory(kind: EventLoop) -> Callable[[], asyncio.AbstractEventLoop]:
-    """New event loops of ``kind``, for this thread and every thread that makes its own (roslibpy's)."""
-    if kind is EventLoop.UVLOOP:
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-        return uvloop.new_event_loop
-    return asyncio.new_event_loop
+    """The service's event loop, of ``kind`` (one loop: roslibpy runs on it too, not on a thread)."""
+    return uvloop.new_event_loop if kind is EventLoop.UVLOOP else asyncio.new_event_loop
 
 
 def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], settings: SettingsT) -> None:
