@@ -10,6 +10,7 @@ import pytest
 
 from robovox.ros_adapter.errors import CommandNotSentError
 from robovox.ros_adapter.link import RosbridgeLink, configure_reconnect
+from robovox.ros_adapter.link.actions import Ros2ActionGoals
 from robovox.shared.link import LinkState
 from robovox.sim.robot import RobotSimulator
 
@@ -28,7 +29,7 @@ async def sim() -> AsyncIterator[RobotSimulator]:
 @pytest.fixture
 async def link(sim: RobotSimulator) -> AsyncIterator[RosbridgeLink]:
     configure_reconnect(0.1, 0.5)
-    robot_link = RosbridgeLink("r1", "127.0.0.1", sim.port)
+    robot_link = RosbridgeLink("r1", sim.url)
     robot_link.start()
     await robot_link.wait_state(LinkState.UP, 10)
     yield robot_link
@@ -67,7 +68,7 @@ async def test_command_on_a_dead_link_fails_at_once_and_is_not_replayed(
 async def test_action_that_overruns_its_timeout_is_cancelled(link: RosbridgeLink, sim: RobotSimulator) -> None:
     feedback: list[dict[str, object]] = []
     with pytest.raises(TimeoutError):
-        await link.send_action_goal(
+        await Ros2ActionGoals(link).send_goal(
             MOVE,
             "cleaning_robot_interfaces/action/MoveToCorner",
             {"corner": "front_left"},
@@ -106,7 +107,7 @@ async def test_reconnect_backoff_is_bounded(link: RosbridgeLink, sim: RobotSimul
 
 async def test_half_open_link_is_found_dead_by_pings(sim: RobotSimulator) -> None:
     configure_reconnect(5.0, 5.0)  # no reconnect during the test: it is about detection
-    link = RosbridgeLink("r1", "127.0.0.1", sim.port, ping_interval_s=0.3, ping_timeout_s=0.5)
+    link = RosbridgeLink("r1", sim.url, ping_interval_s=0.3, ping_timeout_s=0.5)
     link.start()
     try:
         await link.wait_state(LinkState.UP, 10)

@@ -28,7 +28,7 @@ async def test_a_handshake_that_never_comes_is_replaced_by_a_fresh_connection() 
 
     wedged = await asyncio.start_server(hang, "127.0.0.1", port)
     configure_reconnect(0.1, 0.5)
-    link = RosbridgeLink("r1", "127.0.0.1", port, connect_timeout_s=1.0)
+    link = RosbridgeLink("r1", f"ws://127.0.0.1:{port}", connect_timeout_s=1.0)
     samples: list[dict[str, object]] = []
     sampled = asyncio.Event()
 

@@ -81,6 +81,12 @@ class RosCommand(StreamEntry):
 
 class CommandStatus(StrEnum):
     SUCCEEDED = "succeeded"
+    """Answered as done: a service or action result, or a command whose ``confirm`` held."""
+    SENT = "sent"
+    """A publish rosbridge read (a pong after it proved that) and nothing can confirm: rosbridge
+    never answers a publish, and the tool declares no ``confirm``."""
+    UNCONFIRMED = "unconfirmed"
+    """Sent (and answered, for a service), but the tool's ``confirm`` did not hold in time."""
     FAILED = "failed"
     """The robot ran the command and reported failure (service result false, action aborted)."""
     TIMED_OUT = "timed_out"
@@ -91,7 +97,10 @@ class CommandStatus(StrEnum):
     """Not sent: its deadline had passed."""
     CANCELED = "canceled"
     INTERRUPTED = "interrupted"
-    """The adapter restarted while the command ran: outcome unknown, never retried."""
+    """The adapter restarted, or the link dropped, while the command ran: outcome unknown, never retried."""
+    STALLED = "stalled"
+    """Sent, then the bridge stopped answering before it acknowledged: it may still run, late,
+    when the bridge recovers."""
 
 
 class CommandResult(StreamEntry):
@@ -131,8 +140,10 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     """Refused before touching the robot."""
     FAILED = "failed"
+    SENT = "sent"
+    """Reached the robot's bridge; nothing can tell whether it took effect (a publish without ``confirm``)."""
     UNKNOWN = "unknown"
-    """Started but unconfirmed (timeout, adapter restart)."""
+    """Started but unconfirmed (timeout, adapter restart, a bridge that stalled, a ``confirm`` that did not hold)."""
 
 
 class Urgency(StrEnum):

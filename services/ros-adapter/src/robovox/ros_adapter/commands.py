@@ -13,18 +13,53 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, NotSentReason
+from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, LinkStalledError, NotSentReason
 from robovox.ros_adapter.link import Reply, RosbridgeLink
+from robovox.ros_adapter.link.actions import GOAL_CANCELED, GOAL_SUCCEEDED, ActionGoals
 from robovox.shared.messages import CommandKind, CommandResult, CommandStatus, RosCommand
+from robovox.shared.ros_types import InterfaceKind, RosTypeName, RosVersion
 
 log = logging.getLogger(__name__)
 
-GOAL_SUCCEEDED, GOAL_CANCELED = 4, 5
-
 MakeResult = Callable[..., CommandResult]
 
+_KINDS = {
+    CommandKind.SERVICE: InterfaceKind.SRV,
+    CommandKind.PUBLISH: InterfaceKind.MSG,
+    CommandKind.ACTION: InterfaceKind.ACTION,
+}
+NOT_SENT_STATUS = {
+    NotSentReason.EXPIRED: CommandStatus.EXPIRED,
+    NotSentReason.LINK_DOWN: CommandStatus.LINK_DOWN,
+    NotSentReason.STALLED: CommandStatus.LINK_DOWN,
+}
 
-async def run_command(link: RosbridgeLink, command: RosCommand) -> CommandResult:
+
+def spelled_type(command: RosCommand, version: RosVersion | None) -> str:
+    """The command's type as the robot's ROS writes it (as the profile wrote it while unknown)."""
+    if version is None:
+        return command.ros_type
+    try:
+        return RosTypeName.parse(command.ros_type, _KINDS[command.kind]).spelled_for(version)
+    except ValueError:  # not from a profile (which checks its types): the bridge judges it as written
+        return command.ros_type
+
+
+def not_sent_result(command: RosCommand, error: CommandNotSentError, duration_ms: float = 0.0) -> CommandResult:
+    return CommandResult(
+        call_id=command.call_id,
+        robot_id=command.robot_id,
+        status=NOT_SENT_STATUS[error.reason],
+        message=f"not sent to the robot: {error}",
+        sent_to_robot=False,
+        duration_ms=duration_ms,
+    )
+
+
+async def run_command(
+    link: RosbridgeLink, command: RosCommand, *, version: RosVersion | None, actions: ActionGoals
+) -> CommandResult:
+    """Run ``command`` now. The caller has proved the bridge is reading (``link.ready()``)."""
     started = time.perf_counter()
     deadline = command.deadline.timestamp()
     payload = command.payload_object()
@@ -40,18 +75,31 @@ async def run_command(link: RosbridgeLink, command: RosCommand) -> CommandResult
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
         )
 
+    ros_type = spelled_type(command, version)
     try:
         if command.kind is CommandKind.PUBLISH:
-            await link.publish(command.target, command.ros_type, payload, deadline=deadline)
-            return result(CommandStatus.SUCCEEDED, f"published on {command.target}", sent=True)
+            try:
+                await link.publish(command.target, ros_type, payload, deadline=deadline)
+            except LinkStalledError as exc:
+                return result(
+                    CommandStatus.STALLED,
+                    f"published on {command.target}, then {exc}; the robot may still get it, late, "
+                    "when the bridge resumes",
+                    sent=True,
+                )
+            return result(
+                CommandStatus.SENT,
+                f"published on {command.target}; rosbridge read it (it never answers a publish)",
+                sent=True,
+            )
         if command.kind is CommandKind.SERVICE:
             reply = await link.call_service(
-                command.target, command.ros_type, payload, deadline=deadline, timeout_s=command.timeout_s
+                command.target, ros_type, payload, deadline=deadline, timeout_s=command.timeout_s
             )
             return _from_service_reply(reply, command, result)
-        reply = await link.send_action_goal(
+        reply = await actions.send_goal(
             command.target,
-            command.ros_type,
+            ros_type,
             payload,
             deadline=deadline,
             timeout_s=command.timeout_s,
@@ -59,8 +107,7 @@ async def run_command(link: RosbridgeLink, command: RosCommand) -> CommandResult
         )
         return _from_action_reply(reply, command, result)
     except CommandNotSentError as exc:
-        status = CommandStatus.EXPIRED if exc.reason is NotSentReason.EXPIRED else CommandStatus.LINK_DOWN
-        return result(status, f"not sent to the robot: {exc}", sent=False)
+        return not_sent_result(command, exc, round((time.perf_counter() - started) * 1000, 3))
     except TimeoutError:
         what = "goal was canceled" if command.kind is CommandKind.ACTION else "call may still complete"
         return result(
@@ -68,6 +115,8 @@ async def run_command(link: RosbridgeLink, command: RosCommand) -> CommandResult
             f"no answer from {command.target} within {command.timeout_s:g} s; the {what}",
             sent=True,
         )
+    except LinkStalledError as exc:
+        return result(CommandStatus.STALLED, str(exc), sent=True)
     except LinkLostError as exc:
         return result(CommandStatus.INTERRUPTED, f"{exc}; its outcome is unknown", sent=True)
 

@@ -14,6 +14,8 @@ class AdapterError(RoboVoxError):
 class NotSentReason(StrEnum):
     LINK_DOWN = "link_down"
     EXPIRED = "expired"
+    STALLED = "stalled"
+    """The bridge did not answer a ping just before the command would have gone out."""
 
 
 class CommandNotSentError(AdapterError):
@@ -26,3 +28,8 @@ class CommandNotSentError(AdapterError):
 
 class LinkLostError(AdapterError):
     """The link dropped after the command was sent: its outcome is unknown."""
+
+
+class LinkStalledError(LinkLostError):
+    """The bridge stopped answering pings after the command was sent, and the link was dropped: a
+    stopped bridge keeps what it was sent and may run it when it resumes, however late."""

@@ -44,7 +44,7 @@ class RunningLoopManager(comm_asyncio.AsyncioEventLoopManager):  # type: ignore[
         raise RuntimeError("a blocking roslibpy call would stop the ROS adapter's loop; use the callback form")
 
 
-def new_ros(host: str, port: int, *, is_secure: bool) -> Any:
+def new_ros(url: str) -> Any:
     """A ``roslibpy.Ros`` (asyncio transport) whose connection runs on the running loop and writes
     frames at once (``ImmediateProtocol``). roslibpy's constructor schedules the connection
     attempt on this loop: register the factory's handlers before the caller next awaits."""
@@ -52,7 +52,7 @@ def new_ros(host: str, port: int, *, is_secure: bool) -> Any:
     shared = comm_asyncio._MANAGER_SINGLETON
     comm_asyncio._MANAGER_SINGLETON = manager  # what the factory's constructor picks up
     try:
-        ros = roslibpy.Ros(host, port, is_secure=is_secure, transport="asyncio")
+        ros = roslibpy.Ros(url, None, transport="asyncio")  # no port: the URL is used whole, path included
     finally:
         comm_asyncio._MANAGER_SINGLETON = shared
     ros.factory.protocol = ImmediateProtocol

@@ -21,9 +21,14 @@ class AdapterSettings(ServiceSettings):
         description="A rosbridge link not up this long is given a fresh connection (an attempt can hang for good).",
     )
     link_ping_interval_s: float = Field(
-        default=1.0, gt=0, description="Websocket ping interval on each rosbridge link."
+        default=0.25, gt=0, description="Websocket ping interval on each idle rosbridge link (commands ping too)."
     )
     link_ping_timeout_s: float = Field(
-        default=2.0, gt=0, description="A link whose ping is unanswered this long is dropped as dead."
+        default=0.5,
+        gt=0,
+        description="A ping unanswered this long: the bridge has stalled; the link is dropped and nothing is sent.",
+    )
+    link_check_timeout_s: float = Field(
+        default=2.0, gt=0, description="How long each rosapi question of the connect-time robot check may take."
     )
     telemetry_maxlen: int = Field(default=100_000, ge=100, description="Approximate MAXLEN of telemetry streams.")

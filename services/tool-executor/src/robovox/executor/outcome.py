@@ -15,6 +15,9 @@ FAILURE_INSTRUCTIONS: Final = (
     "Respond to the function call output: tell the user briefly what went wrong and what they can do."
 )
 QUERY_INSTRUCTIONS: Final = "Respond to the function call output: answer the user's question with it."
+SENT_INSTRUCTIONS: Final = (
+    "Respond to the function call output: say briefly that the command was sent, without claiming it took effect."
+)
 
 
 class CallRef(Protocol):
@@ -139,6 +142,16 @@ def from_result(call: CallRef, tool: Tool | None, profile: RobotProfile, result:
             instructions=FAILURE_INSTRUCTIONS,
         )
     said = _robot_message(tool, result)
+    if result.status is CommandStatus.SENT:
+        return _output(
+            call,
+            f"{name} was sent to the robot: {result.message}. Nothing confirms it took effect; if it matters, "
+            "tell the user to check.",
+            Outcome.SENT,
+            speak=bool(tool and tool.speak_on_success),
+            reason="not_confirmable",
+            instructions=SENT_INSTRUCTIONS,
+        )
     if result.ok and not _reported_failure(tool, result):
         speak = bool(tool and tool.speak_on_success)
         text = f"{name} succeeded" + (f": {said}" if said else ".")
@@ -162,6 +175,17 @@ def from_result(call: CallRef, tool: Tool | None, profile: RobotProfile, result:
             f"{name} did not finish in time ({result.message}). Tell the user to check the robot before repeating it.",
         ),
         CommandStatus.CANCELED: (Outcome.FAILED, f"{name} was canceled before it finished."),
+        CommandStatus.UNCONFIRMED: (
+            Outcome.UNKNOWN,
+            f"{name} was sent but did not take effect as expected ({result.message}). Tell the user to check the "
+            "robot before repeating it.",
+        ),
+        CommandStatus.STALLED: (
+            Outcome.UNKNOWN,
+            f"The outcome of {name} is unknown: {result.message}. Tell the user the robot may still carry it out "
+            "late, and to check the robot before repeating it.",
+        ),
+        CommandStatus.SENT: (Outcome.SENT, f"{name} was sent to the robot."),
         CommandStatus.INTERRUPTED: (
             Outcome.UNKNOWN,
             f"The outcome of {name} is unknown: {result.message}. Tell the user to check the robot before "

@@ -11,8 +11,8 @@ from typing import Any
 from redis.asyncio import Redis
 
 from robovox.executor.verdict import Rejection, RejectionReason
-from robovox.shared.entry import utc_now
-from robovox.shared.link import LinkInfo
+from robovox.shared.entry import format_time, utc_now
+from robovox.shared.link import LinkInfo, LinkState
 from robovox.shared.messages import ToolCall
 from robovox.shared.profile import Precondition, RobotProfile, Tool
 from robovox.shared.profile.mapping import MISSING, read_field
@@ -33,10 +33,31 @@ def check_deadline(call: ToolCall) -> Rejection | None:
 
 def check_link(link: LinkInfo | None, profile: RobotProfile, tool: Tool) -> Rejection | None:
     """``link``: the robot's link hash as the ROS adapter last wrote it (None: no adapter keeps one)."""
-    if link is not None and link.up:
-        return None
-    why = "its ROS bridge is not answering" if link else "no ROS adapter is connected to it"
     name = profile.display_name or profile.robot_id
+    if link is not None:
+        why = link.unavailable_tools().get(tool.name)
+        if why is not None:
+            return Rejection(
+                RejectionReason.TOOL_UNAVAILABLE,
+                f"{tool.name} is unavailable: {why}. Nothing was sent. Tell the user this function does not "
+                "work on this robot until its setup is fixed.",
+            )
+        if link.up:
+            return None
+        if link.state is LinkState.UNREACHABLE:
+            if not tool.motion:
+                return None
+            heard = (
+                f"nothing heard from it since {format_time(link.last_heard)}"
+                if link.last_heard
+                else "nothing heard from it"
+            )
+            return Rejection(
+                RejectionReason.ROBOT_UNREACHABLE,
+                f"{name} is not reachable ({heard}, although its ROS bridge is connected), so {tool.name} was "
+                "not sent: a robot that cannot be heard must not be moved. Tell the user to check the robot.",
+            )
+    why = "its ROS bridge is not answering" if link else "no ROS adapter is connected to it"
     return Rejection(
         RejectionReason.ROBOT_OFFLINE,
         f"{name} is offline ({why}), so {tool.name} was not sent. "

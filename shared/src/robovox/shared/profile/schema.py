@@ -8,19 +8,35 @@ drift apart.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from robovox.shared.profile.alerts import AlertsConfig
 from robovox.shared.profile.audio import RobotAudio
+from robovox.shared.ros_types import InterfaceKind, RosTypeName
 from robovox.shared.streams import ROBOT_ID_PATTERN
 
 ToolName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$")]
 RosName = Annotated[str, Field(pattern=r"^/?[A-Za-z_~][A-Za-z0-9_/~]*$")]
-RosType = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]+/(msg/|srv/|action/)?[A-Za-z0-9_]+$")]
+_TYPE_PATTERN = Field(pattern=r"^[A-Za-z0-9_]+/(msg/|srv/|action/)?[A-Za-z0-9_]+$")
+
+
+def _kind_checker(kind: InterfaceKind) -> AfterValidator:
+    """Either dialect (``pkg/Name`` or ``pkg/<kind>/Name``), never another kind's middle part."""
+
+    def check(text: str) -> str:
+        RosTypeName.parse(text, kind)
+        return text
+
+    return AfterValidator(check)
+
+
+MessageType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.MSG)]
+ServiceType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.SRV)]
+ActionType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.ACTION)]
 FieldPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_{}]+(\.[A-Za-z0-9_{}]+)*$")]
 
 
@@ -32,7 +48,7 @@ class CallService(_Strict):
     """Call a ROS service; ``args`` is the request, with ``{argument}`` placeholders."""
 
     name: RosName
-    type: RosType
+    type: ServiceType
     args: dict[str, Any] = Field(default_factory=dict)
     success_field: str | None = "success"
     """Boolean field of the response that reports success (``None``: any response is success)."""
@@ -44,7 +60,7 @@ class PublishTopic(_Strict):
     """Publish one message on a topic."""
 
     topic: RosName
-    type: RosType
+    type: MessageType
     msg: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -52,7 +68,7 @@ class SendActionGoal(_Strict):
     """Send a ROS 2 action goal and wait for its result (feedback is logged)."""
 
     name: RosName
-    type: RosType
+    type: ActionType
     goal: dict[str, Any] = Field(default_factory=dict)
     success_field: str | None = "success"
     message_field: str | None = "message"
@@ -114,6 +130,41 @@ class Precondition(_Strict):
         return self
 
 
+class Confirm(_Strict):
+    """How to see in telemetry that a command took effect: rosbridge never answers a publish, so
+    without this a publish is only known to be sent."""
+
+    topic: RosName
+    field: FieldPath = "data"
+    equals: Any = None
+    above: float | None = None
+    below: float | None = None
+    within_s: float = Field(default=2.0, gt=0, le=600)
+    """A message received this long after the command was sent must show it."""
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Confirm:
+        tests = [name for name in ("equals", "above", "below") if getattr(self, name) is not None]
+        if len(tests) != 1:
+            raise ValueError("give exactly one of equals, above, below")
+        return self
+
+    def holds(self, value: Any) -> bool:
+        if self.equals is not None:
+            return bool(value == self.equals)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        return value > self.above if self.above is not None else value < (self.below or 0.0)
+
+    def describe(self) -> str:
+        test = (
+            f"equals {self.equals!r}"
+            if self.equals is not None
+            else (f"above {self.above:g}" if self.above is not None else f"below {self.below:g}")
+        )
+        return f"{self.topic} {self.field} {test} within {self.within_s:g} s"
+
+
 class Tool(_Strict):
     name: ToolName
     description: str = Field(min_length=1)
@@ -127,6 +178,14 @@ class Tool(_Strict):
     """A robot that silently does what it is told is nicer to use; queries always speak."""
     success_instructions: str | None = None
     timeout_s: float = Field(default=10.0, gt=0, le=3600)
+    confirm: Confirm | None = None
+    """Checked against telemetry after the command: "sent but not confirmed" when it does not hold."""
+
+    @model_validator(mode="after")
+    def _confirm_needs_a_command(self) -> Tool:
+        if self.confirm is not None and self.ros.read_telemetry is not None:
+            raise ValueError("confirm is for tools that send a command, not for read_telemetry")
+        return self
 
     @field_validator("parameters")
     @classmethod
@@ -146,9 +205,23 @@ class Tool(_Strict):
 
 class TelemetrySubscription(_Strict):
     topic: RosName
-    type: RosType
+    type: MessageType
     throttle_ms: int = Field(default=0, ge=0)
     """rosbridge throttle_rate: at most one message per this many milliseconds."""
+
+
+class RobotLink(_Strict):
+    """What the adapter expects of the robot behind its rosbridge."""
+
+    ros_version: Literal["auto", 1, 2] = "auto"
+    """``auto``: asked from rosapi at every connect (``/rosapi/get_ros_version``)."""
+    heartbeat_topic: RosName | None = None
+    """The telemetry topic that proves the robot is heard (default: any subscribed topic)."""
+    max_silence_s: float = Field(default=5.0, gt=0, le=3600)
+    """Websocket up and nothing heard this long: the robot is ``unreachable`` and motion is refused."""
+    after_stall: ToolName | None = None
+    """A tool (a service or publish without required arguments) the adapter runs first when a link
+    that stalled with a motion command in flight comes back, before any other command."""
 
 
 class RobotProfile(_Strict):
@@ -166,6 +239,7 @@ class RobotProfile(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     audio: RobotAudio | None = None
     """The robot's own microphone and speaker, if the gateway should use them."""
+    robot_link: RobotLink = Field(default_factory=RobotLink)
 
     @model_validator(mode="after")
     def _unique_names(self) -> RobotProfile:
@@ -180,10 +254,13 @@ class RobotProfile(_Strict):
         unread = sorted(self.alerts.topics() - subscribed)
         if unread:
             raise ValueError(f"alerts read {', '.join(unread)}, which the profile does not subscribe under telemetry")
+        self._check_robot_link(subscribed)
         for tool in self.tools:
             needed = [p.topic for p in tool.preconditions]
             if tool.ros.read_telemetry is not None:
                 needed.append(tool.ros.read_telemetry.topic)
+            if tool.confirm is not None:
+                needed.append(tool.confirm.topic)
             missing = sorted(set(needed) - subscribed)
             if missing:
                 raise ValueError(
@@ -192,6 +269,30 @@ class RobotProfile(_Strict):
                 )
         return self
 
+    def _check_robot_link(self, subscribed: set[str]) -> None:
+        link = self.robot_link
+        if link.heartbeat_topic is not None:
+            if link.heartbeat_topic not in {s.topic for s in self.telemetry}:
+                raise ValueError(f"robot_link.heartbeat_topic {link.heartbeat_topic} is not subscribed under telemetry")
+            for rule in self.alerts.rules:
+                if rule.topic == link.heartbeat_topic and rule.missing_for_s not in (None, link.max_silence_s):
+                    raise ValueError(
+                        f"alert {rule.name!r} calls {rule.topic} silent after {rule.missing_for_s:g} s but "
+                        f"robot_link.max_silence_s is {link.max_silence_s:g} s: give both the same value, so "
+                        "that the alert and the robot's link state agree"
+                    )
+        if link.after_stall is not None:
+            tool = self.tool(link.after_stall)
+            if tool is None or (tool.ros.call_service is None and tool.ros.publish is None):
+                raise ValueError(f"robot_link.after_stall must name a service or publish tool ({link.after_stall!r})")
+            if tool.parameters.get("required"):
+                raise ValueError(f"robot_link.after_stall tool {tool.name!r} must take no required arguments")
+
+    def heartbeat_topics(self) -> set[str]:
+        """The topics whose messages prove the robot is heard."""
+        topic = self.robot_link.heartbeat_topic
+        return {topic} if topic is not None else {s.topic for s in self.telemetry}
+
     def tool(self, name: str) -> Tool | None:
         return next((t for t in self.tools if t.name == name), None)
 
@@ -199,11 +300,3 @@ class RobotProfile(_Strict):
         return self.instructions.replace("{language}", self.language).replace(
             "{display_name}", self.display_name or self.robot_id
         )
-
-    @property
-    def rosbridge_host_port(self) -> tuple[str, int]:
-        rest = self.rosbridge_url.split("://", 1)[1].split("/", 1)[0]
-        host, _, port = rest.rpartition(":")
-        if not host:
-            return rest, 443 if self.rosbridge_url.startswith("wss") else 9090
-        return host.strip("[]"), int(port)

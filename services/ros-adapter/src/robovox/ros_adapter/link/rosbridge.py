@@ -11,6 +11,12 @@ and writes the frame straight into the live protocol.
 A command that cannot go out fails at once; one that went out and whose link
 dropped fails as "link lost" instead of hanging.
 
+Before a command is written the bridge must have answered a ping sent after
+the command arrived (``ready()``), and a publish, which rosbridge never
+answers, counts as received only once a ping sent after it is answered
+(``liveness``): a stalled bridge is found within one ping timeout, and a
+command is never written into a stall older than that one round trip.
+
 Subscriptions do use roslibpy's own ``Topic`` (one object per subscription,
 never shared with publishing, roslibpy #114): re-sending them after a
 reconnect is exactly what we want.
@@ -19,6 +25,7 @@ reconnect is exactly what we want.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -30,7 +37,8 @@ import roslibpy
 from roslibpy.comm.comm_asyncio import AsyncioRosBridgeClientFactory
 
 from robovox.ros_adapter import roslibpy_loop
-from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, NotSentReason
+from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, LinkStalledError, NotSentReason
+from robovox.ros_adapter.link.liveness import Liveness
 from robovox.shared.link import LinkState
 
 log = logging.getLogger(__name__)
@@ -58,16 +66,15 @@ class RosbridgeLink:
     def __init__(
         self,
         robot_id: str,
-        host: str,
-        port: int,
+        url: str,
         *,
-        is_secure: bool = False,
-        ping_interval_s: float = 1.0,
-        ping_timeout_s: float = 2.0,
+        ping_interval_s: float = 0.25,
+        ping_timeout_s: float = 0.5,
         connect_timeout_s: float = 10.0,
     ) -> None:
         self.robot_id = robot_id
-        self._address = (host, port, is_secure)
+        self.url = url
+        """The whole ``ws://`` / ``wss://`` URL, path included."""
         self._connect_timeout_s = connect_timeout_s
         self._generation = 0
         """Which roslibpy connection is ours; events of a retired one are ignored."""
@@ -76,16 +83,18 @@ class RosbridgeLink:
         """The roslibpy connection (``roslibpy.Ros``) made at ``start()``, and its factory."""
         self._factory: Any = None
         self._ping_interval_s = ping_interval_s
-        self._ping_timeout_s = ping_timeout_s
-        self._pongs: dict[bytes, asyncio.Future[None]] = {}
+        self.liveness = Liveness(self._send_ping, ping_timeout_s, self._stalled)
+        self._stall: str | None = None
+        """Why the current connection was dropped as stalled (None: it was not)."""
+        self.stalls = 0
         self._watchdog: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         """The loop the link runs on, roslibpy included; set by ``start()``."""
         self._state = LinkState.CONNECTING
         self._state_waiters: list[asyncio.Future[None]] = []
         self._pending: dict[str, asyncio.Future[Reply]] = {}
-        self._advertised: set[str] = set()
-        """Topics advertised on the current connection."""
+        self._advertised: set[tuple[str, str]] = set()
+        """(topic, type) advertised on the current connection."""
         self._topics: list[Any] = []
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state_since = 0.0
@@ -106,8 +115,7 @@ class RosbridgeLink:
         in place."""
         self._generation += 1
         generation = self._generation
-        host, port, is_secure = self._address
-        ros = roslibpy_loop.new_ros(host, port, is_secure=is_secure)
+        ros = roslibpy_loop.new_ros(self.url)
         self._ros, self._factory = ros, ros.factory
         ros.factory.on("ready", lambda proto: self._on_ready(generation, proto))
         ros.factory.on("close", lambda proto: self._on_close(generation, proto))
@@ -142,7 +150,7 @@ class RosbridgeLink:
             proto = self._factory._proto
             if proto is not None:
                 proto.send_close()
-            self._loop_call(done.set_result, None)
+            self.call_in_loop(done.set_result, None)
 
         if self._factory is None:  # never started
             done.set_result(None)
@@ -188,7 +196,7 @@ class RosbridgeLink:
         subscription = roslibpy.Topic(self._ros, topic, ros_type, throttle_rate=throttle_ms, reconnect_on_close=True)
 
         def on_message(msg: dict[str, Any]) -> None:
-            self._loop_call(callback, msg)
+            self.call_in_loop(callback, msg)
 
         subscription.subscribe(on_message)
         self._topics.append(subscription)
@@ -204,87 +212,48 @@ class RosbridgeLink:
         def send(proto: Any) -> None:
             proto.send_ros_service_request(
                 roslibpy.Message(message),
-                lambda values: self._resolve(request_id, Reply(True, dict(values))),
-                lambda error: self._resolve(request_id, Reply(False, error)),
+                lambda values: self.resolve(request_id, Reply(True, dict(values))),
+                lambda error: self.resolve(request_id, Reply(False, error)),
             )
 
-        return await self._request(request_id, send, deadline, timeout_s)
+        return await self.request(request_id, send, deadline, timeout_s)
 
-    async def send_action_goal(
-        self,
-        name: str,
-        ros_type: str,
-        goal: dict[str, Any],
-        *,
-        deadline: float,
-        timeout_s: float,
-        on_feedback: Callable[[dict[str, Any]], None] | None = None,
-    ) -> Reply:
-        request_id = f"send_action_goal:{name}:{next(_ids)}"
-        message = {
-            "op": "send_action_goal",
-            "id": request_id,
-            "action": name,
-            "action_type": ros_type,
-            "args": goal,
-            "feedback": True,
-        }
+    async def publish(self, topic: str, ros_type: str, msg: dict[str, Any], *, deadline: float) -> float:
+        """Publish one message now (advertising topic and type first on this connection) and wait
+        until the bridge has read it; returns the ``time.monotonic()`` it was written at.
+        ``LinkStalledError`` if the bridge stopped answering before it read it."""
+        written = await self.write_publish(topic, ros_type, msg, deadline=deadline)
+        await self.liveness.proof()
+        return written
 
-        def feedback(values: Any) -> None:
-            if on_feedback is not None:
-                self._loop_call(on_feedback, dict(values))
+    async def write_publish(self, topic: str, ros_type: str, msg: dict[str, Any], *, deadline: float | None) -> float:
+        """Write one publish frame now; nothing tells whether the bridge took it."""
+        await self.send_now(lambda proto: self.publish_frames(proto, topic, ros_type, msg), deadline)
+        return time.monotonic()
 
-        def result(ok: bool) -> Callable[[Any], None]:
-            def handle(res: Any) -> None:
-                status = res["status"]
-                self._resolve(request_id, Reply(ok, dict(res["values"]), int(getattr(status, "value", status))))
+    def publish_frames(self, proto: Any, topic: str, ros_type: str, msg: dict[str, Any]) -> None:
+        """Write a publish on ``proto``, advertising topic and type first on this connection."""
+        if (topic, ros_type) not in self._advertised:
+            self._advertised.add((topic, ros_type))
+            advertise = {"op": "advertise", "id": f"advertise:{topic}:{next(_ids)}", "topic": topic, "type": ros_type}
+            proto.send_ros_message(roslibpy.Message(advertise))
+        proto.send_ros_message(roslibpy.Message({"op": "publish", "topic": topic, "msg": msg}))
 
-            return handle
-
-        def send(proto: Any) -> None:
-            proto.send_ros_action_goal(roslibpy.Message(message), result(True), feedback, result(False))
-
+    async def ready(self) -> None:
+        """Return once the bridge has answered a ping sent now: it is reading, so a command written
+        next runs now, not when a stalled bridge resumes. ``CommandNotSentError`` if not."""
+        if self._state is not LinkState.UP:
+            raise CommandNotSentError(NotSentReason.LINK_DOWN, "the rosbridge link is down")
         try:
-            return await self._request(request_id, send, deadline, timeout_s)
-        except TimeoutError:
-            await self.cancel_action_goal(name, request_id)
-            raise
-
-    async def cancel_action_goal(self, name: str, goal_id: str) -> bool:
-        """Send ``cancel_action_goal`` now if the link is up (never queued); True if sent."""
-        message = {"op": "cancel_action_goal", "action": name, "id": goal_id}
-        try:
-            await self._send_now(lambda proto: proto.send_ros_message(roslibpy.Message(message)), deadline=None)
-        except CommandNotSentError:
-            return False
-        return True
-
-    async def publish(self, topic: str, ros_type: str, msg: dict[str, Any], *, deadline: float) -> None:
-        """Publish one message now, advertising the topic first on this connection."""
-
-        def send(proto: Any) -> None:
-            if topic not in self._advertised:
-                self._advertised.add(topic)
-                proto.send_ros_message(
-                    roslibpy.Message(
-                        {"op": "advertise", "id": f"advertise:{topic}:{next(_ids)}", "topic": topic, "type": ros_type}
-                    )
-                )
-            proto.send_ros_message(roslibpy.Message({"op": "publish", "topic": topic, "msg": msg}))
-
-        await self._send_now(send, deadline)
+            await self.liveness.proof()
+        except LinkStalledError as exc:
+            raise CommandNotSentError(NotSentReason.STALLED, str(exc)) from None
 
     # -- liveness -----------------------------------------------------------------
 
     async def _watch_liveness(self) -> None:
-        """Ping the live link; drop it if no pong comes back within the timeout.
-
-        A partition that leaves TCP half-open would otherwise look "up" for
-        minutes while commands wait in the socket buffer to run when the network
-        heals. The timing is ours: autobahn's own auto-ping runs on txaio's
-        batched timer, which floors deadlines to whole seconds and was seen not
-        to fire at all on some connections."""
-        assert self._loop is not None
+        """Prove the live link every ping interval (commands' own proofs count); a missed pong drops
+        it (``_stalled``). Also replaces a connection attempt that never finishes."""
         while self._state is not LinkState.CLOSED:
             await asyncio.sleep(self._ping_interval_s)
             if self._state is not LinkState.UP:
@@ -298,34 +267,29 @@ class RosbridgeLink:
                     self._state_since = time.monotonic()
                     self._replace_connection()
                 continue
-            token = f"robovox-{next(_ids)}".encode()
-            pong: asyncio.Future[None] = self._loop.create_future()
-            self._pongs[token] = pong
-            try:
-                self._link_loop.call_soon(self._send_ping, token)
-                await asyncio.wait_for(pong, self._ping_timeout_s)
-            except TimeoutError:
-                if self._state is LinkState.UP:
-                    log.warning("robot %s: no pong within %g s; dropping the link", self.robot_id, self._ping_timeout_s)
-                    self._link_loop.call_soon(self._drop_connection)
-            finally:
-                self._pongs.pop(token, None)
+            if time.monotonic() - self.liveness.last_pong < self._ping_interval_s:
+                continue
+            with contextlib.suppress(LinkStalledError):
+                await self.liveness.proof()
 
-    def _send_ping(self, token: bytes) -> None:
-        """A roslibpy callback."""
-        proto = self._factory._proto
-        if proto is None:
-            return
+    def _send_ping(self, token: bytes) -> bool:
+        proto = self._factory._proto if self._factory is not None else None
+        if proto is None or self._state is not LinkState.UP:
+            return False
         proto.onPong = self._on_pong
         proto.sendPing(token)
+        return True
 
     def _on_pong(self, payload: bytes) -> None:
-        self._loop_call(self._settle_pong, payload)
+        self.call_in_loop(self.liveness.pong, payload)
 
-    def _settle_pong(self, payload: bytes) -> None:
-        pong = self._pongs.get(payload)
-        if pong is not None and not pong.done():
-            pong.set_result(None)
+    def _stalled(self, why: str) -> None:
+        if self._state is not LinkState.UP or self._stall is not None:
+            return
+        self._stall = why
+        self.stalls += 1
+        log.warning("robot %s: %s; dropping the link", self.robot_id, why)
+        self._drop_connection()
 
     def _drop_connection(self) -> None:
         """Abort the socket; roslibpy then reports the close and reconnects."""
@@ -335,17 +299,17 @@ class RosbridgeLink:
 
     # -- internals -------------------------------------------------------------
 
-    async def _request(self, request_id: str, send: Callable[[Any], None], deadline: float, timeout_s: float) -> Reply:
+    async def request(self, request_id: str, send: Callable[[Any], None], deadline: float, timeout_s: float) -> Reply:
         assert self._loop is not None, "start() the link first"
         future: asyncio.Future[Reply] = self._loop.create_future()
         self._pending[request_id] = future
         try:
-            await self._send_now(send, deadline)
+            await self.send_now(send, deadline)
             return await asyncio.wait_for(asyncio.shield(future), timeout_s)
         finally:
             self._pending.pop(request_id, None)
 
-    async def _send_now(self, send: Callable[[Any], None], deadline: float | None) -> None:
+    async def send_now(self, send: Callable[[Any], None], deadline: float | None) -> None:
         """Run ``send(proto)`` now iff the link is up and the deadline not passed."""
         assert self._loop is not None, "start() the link first"
         outcome: asyncio.Future[None] = self._loop.create_future()
@@ -353,12 +317,12 @@ class RosbridgeLink:
         def write_now() -> None:
             proto = self._factory._proto
             if proto is None or proto._manual_disconnect or self._factory._stop:
-                self._loop_call(
+                self.call_in_loop(
                     _settle, outcome, CommandNotSentError(NotSentReason.LINK_DOWN, "the rosbridge link is down")
                 )
             elif deadline is not None and time.time() > deadline:
                 late = time.time() - deadline
-                self._loop_call(
+                self.call_in_loop(
                     _settle,
                     outcome,
                     CommandNotSentError(NotSentReason.EXPIRED, f"its deadline passed {late:.2f} s ago"),
@@ -367,18 +331,18 @@ class RosbridgeLink:
                 try:
                     send(proto)
                 except Exception as exc:  # a protocol that died under us
-                    self._loop_call(
+                    self.call_in_loop(
                         _settle, outcome, CommandNotSentError(NotSentReason.LINK_DOWN, f"sending failed: {exc}")
                     )
                     return
-                self._loop_call(_settle, outcome, None)
+                self.call_in_loop(_settle, outcome, None)
 
         write_now()  # in this step: nothing runs between the caller's last await and the write
         await outcome
 
-    def _resolve(self, request_id: str, reply: Reply) -> None:
+    def resolve(self, request_id: str, reply: Reply) -> None:
         """A roslibpy callback."""
-        self._loop_call(self._settle_pending, request_id, reply)
+        self.call_in_loop(self._settle_pending, request_id, reply)
 
     def _settle_pending(self, request_id: str, reply: Reply) -> None:
         future = self._pending.get(request_id)
@@ -394,18 +358,31 @@ class RosbridgeLink:
         if generation != self._generation:
             proto.send_close()  # a retired attempt that finished after all: not ours any more
             return
-        self._loop_call(self._set_state, LinkState.UP)
+        self.call_in_loop(self._connected)
+
+    def _connected(self) -> None:
+        self.liveness.reset()
+        self._set_state(LinkState.UP)
 
     def _on_close(self, generation: int, proto: Any) -> None:
         if generation != self._generation:
             return
         self._advertised.clear()
-        self._loop_call(self._link_dropped)
+        self.call_in_loop(self._link_dropped)
 
     def _link_dropped(self) -> None:
+        stall, self._stall = self._stall, None
+        self.liveness.reset()
         if self._state is not LinkState.CLOSED:
             self._set_state(LinkState.DOWN)
-        self._fail_pending(LinkLostError("the rosbridge link dropped while the command was running"))
+        if stall is not None:
+            self._fail_pending(
+                LinkStalledError(
+                    f"{stall} after it was sent; the robot may still run it, late, when the bridge resumes"
+                )
+            )
+        else:
+            self._fail_pending(LinkLostError("the rosbridge link dropped while the command was running"))
 
     def _set_state(self, state: LinkState) -> None:
         if state is self._state:
@@ -422,7 +399,7 @@ class RosbridgeLink:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def _loop_call(self, fn: Callable[..., None], *args: Any) -> None:
+    def call_in_loop(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(fn, *args)
