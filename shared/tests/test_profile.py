@@ -92,3 +92,23 @@ def test_environment_fills_placeholders_and_a_missing_one_names_its_line(monkeyp
     assert parse_profile(text, "r1.yaml").rosbridge_url == "ws://robot-sim:9090"
     with pytest.raises(ProfileError, match=r"r1\.yaml:3: environment variable PERSONA is not set and has no default"):
         parse_profile(MINIMAL.replace("You are a robot.", "${PERSONA}"), "r1.yaml")
+
+
+def test_types_may_be_written_in_either_dialect_but_not_as_another_kind() -> None:
+    ros1 = MINIMAL.replace("std_msgs/msg/Float32", "std_msgs/Float32").replace("std_srvs/srv/Trigger", "std_srvs/Trigger")
+    assert parse_profile(ros1, "r1.yaml").telemetry[0].type == "std_msgs/Float32"
+    with pytest.raises(ProfileError, match=r"r1.yaml:\d+: tools.0.ros.call_service.type: .*not a srv type name"):
+        parse_profile(MINIMAL.replace("std_srvs/srv/Trigger", "std_srvs/msg/Trigger"), "r1.yaml")
+
+
+def test_robot_link_and_confirm_name_what_they_need() -> None:
+    linked = MINIMAL + "robot_link: {heartbeat_topic: /battery/voltage, max_silence_s: 2, after_stall: stop}\n"
+    link = parse_profile(linked, "r1.yaml").robot_link
+    assert (link.heartbeat_topic, link.max_silence_s, link.after_stall) == ("/battery/voltage", 2.0, "stop")
+    with pytest.raises(ProfileError, match="heartbeat_topic /pads is not subscribed"):
+        parse_profile(MINIMAL + "robot_link: {heartbeat_topic: /pads}\n", "r1.yaml")
+    with pytest.raises(ProfileError, match="after_stall must name a service or publish tool"):
+        parse_profile(MINIMAL + "robot_link: {after_stall: dance}\n", "r1.yaml")
+    confirm = "    confirm: {topic: /pads, equals: up}\n"
+    with pytest.raises(ProfileError, match="reads telemetry from /pads, which the profile does not subscribe"):
+        parse_profile(MINIMAL.replace("    description: Stop.\n", "    description: Stop.\n" + confirm), "r1.yaml")

@@ -126,3 +126,39 @@ def test_a_tool_becomes_the_command_its_binding_names(profile: RobotProfile) -> 
     assert move.payload_object() == {"corner": "front_left"}
     stop = build_command(call("emergency_stop"), tool(profile, "emergency_stop"), {})
     assert stop.kind is CommandKind.PUBLISH
+
+
+def test_a_tool_the_robot_lacks_is_refused_with_what_the_adapter_found(profile: RobotProfile) -> None:
+    missing = "the robot has no service /robot_navigator/start_cleaning"
+    found = link(LinkState.UP).model_copy(update={"unavailable": json.dumps({"start_cleaning": missing})})
+    refused = check_link(found, profile, tool(profile, "start_cleaning"))
+    assert refused is not None and refused.reason is RejectionReason.TOOL_UNAVAILABLE
+    assert refused.sentence.startswith(f"start_cleaning is unavailable: {missing}. Nothing was sent.")
+    assert check_link(found, profile, tool(profile, "stop_cleaning")) is None
+
+
+def test_an_unreachable_robot_is_not_moved_but_may_still_be_stopped(profile: RobotProfile) -> None:
+    heard = utc_now() - timedelta(seconds=7)
+    silent = link(LinkState.UNREACHABLE).model_copy(update={"last_heard": heard})
+    refused = check_link(silent, profile, tool(profile, "move_to_corner"))
+    assert refused is not None and refused.reason is RejectionReason.ROBOT_UNREACHABLE
+    assert "is not reachable (nothing heard from it since" in refused.sentence
+    assert "although its ROS bridge is connected" in refused.sentence
+    assert check_link(silent, profile, tool(profile, "stop_cleaning")) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "words"),
+    [
+        (CommandStatus.SENT, Outcome.SENT, "was sent to the robot"),
+        (CommandStatus.UNCONFIRMED, Outcome.UNKNOWN, "was sent but did not take effect as expected"),
+        (CommandStatus.STALLED, Outcome.UNKNOWN, "may still carry it out late"),
+    ],
+)
+def test_what_nothing_confirmed_is_never_called_a_success(
+    profile: RobotProfile, status: CommandStatus, expected: Outcome, words: str
+) -> None:
+    stop = tool(profile, "emergency_stop")
+    said = outcome.from_result(call("emergency_stop"), stop, profile, result(status, message="published"))
+    assert said.outcome is expected and words in said.text
+    assert "succeeded" not in said.text
