@@ -9,7 +9,6 @@ names dropped without a word, no action ops, errors only in its own log) and ROS
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from robovox.executor.service import ToolExecutor
 from robovox.ros_adapter.service import RosAdapter
 from robovox.shared.link import LinkInfo, LinkState, RobotCheck
 from robovox.shared.messages import Outcome
@@ -67,16 +67,15 @@ def misfit(text: str) -> str:
 
 @pytest.mark.parametrize("profiles_dir", [misfit], indirect=True)
 async def test_a_profile_that_does_not_fit_the_robot_is_found_at_connect_and_never_succeeds(
-    redis: Redis, sim: RobotSimulator, robot_online: str, caplog: pytest.LogCaptureFixture
+    redis: Redis, sim: RobotSimulator, adapter: RosAdapter, executor: ToolExecutor, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, "robovox.ros_adapter")
     info = await link_info(redis, until=lambda i: i.check is not RobotCheck.PENDING)
     assert info.check is RobotCheck.PROBLEMS and info.ros_version == (1 if sim.dialect is Dialect.ROS1 else 2)
     pads_type = "std_msgs/String" if sim.dialect is Dialect.ROS1 else "std_msgs/msg/String"
     missing = "the robot has no service /robot_navigator/start_cleaning_now"
     wrong = f"/vacuum_pads/state is {pads_type} on the robot; the profile says std_msgs/msg/Bool"
     assert missing in info.problems and wrong in info.problems
-    logged = [r.getMessage() for r in caplog.records]
+    logged = [r.getMessage() for r in caplog.get_records("setup") + caplog.records]
     assert f"robot {ROBOT}: {missing}" in logged and f"robot {ROBOT}: {wrong}" in logged
     unavailable = info.unavailable_tools()
     assert unavailable["start_cleaning"] == missing  # its service is missing (and its precondition reads the pads)

@@ -47,13 +47,10 @@ class _Rosapi:
         self._timeout_s = timeout_s
 
     async def call(self, service: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        srv_type = ""
-        if self.version is not None:
-            package = "rosapi" if self.version is RosVersion.ROS1 else "rosapi_msgs"
-            srv_type = RosTypeName(package, _camel(service), InterfaceKind.SRV).spelled_for(self.version)
+        """Ask rosapi (no type: the bridge knows its own rosapi's types, which differ by release)."""
         try:
             reply = await self._link.call_service(
-                f"/rosapi/{service}", srv_type, args or {}, deadline=math.inf, timeout_s=self._timeout_s
+                f"/rosapi/{service}", None, args or {}, deadline=math.inf, timeout_s=self._timeout_s
             )
         except TimeoutError:
             raise RosapiError(f"/rosapi/{service} did not answer within {self._timeout_s:g} s") from None
@@ -62,10 +59,6 @@ class _Rosapi:
         if not reply.ok or not isinstance(reply.values, dict):
             raise RosapiError(f"/rosapi/{service}: {reply.values}")
         return reply.values
-
-
-def _camel(service: str) -> str:
-    return "".join(part.capitalize() for part in service.split("_")).replace("GetRosVersion", "GetROSVersion")
 
 
 async def _ros_version(rosapi: _Rosapi) -> tuple[RosVersion, str]:

@@ -204,10 +204,13 @@ class RosbridgeLink:
     # -- commands -----------------------------------------------------------
 
     async def call_service(
-        self, name: str, ros_type: str, args: dict[str, Any], *, deadline: float, timeout_s: float
+        self, name: str, ros_type: str | None, args: dict[str, Any], *, deadline: float, timeout_s: float
     ) -> Reply:
+        """``ros_type`` None: the bridge looks the type up itself (as roslibpy's ``Service.call``)."""
         request_id = f"call_service:{name}:{next(_ids)}"
-        message = {"op": "call_service", "id": request_id, "service": name, "type": ros_type, "args": args}
+        message: dict[str, Any] = {"op": "call_service", "id": request_id, "service": name, "args": args}
+        if ros_type is not None:
+            message["type"] = ros_type
 
         def send(proto: Any) -> None:
             proto.send_ros_service_request(
