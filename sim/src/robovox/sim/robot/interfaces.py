@@ -80,7 +80,7 @@ ROBOT_SRV_TEXT: dict[str, str] = {
     ),
 }
 
-_SRV_TEXT: dict[str, str] = {
+ROSAPI_SRV_TEXT: dict[str, str] = {
     "rosapi_msgs/srv/Topics": "---\nstring[] topics\nstring[] types",
     "rosapi_msgs/srv/TopicsForType": "string type\n---\nstring[] topics",
     "rosapi_msgs/srv/TopicType": "string topic\n---\nstring type",
@@ -114,7 +114,7 @@ ACTIONS = ROS2.actions
 def _register() -> None:
     for name, text in {**ROBOT_MSG_TEXT, **_MSG_TEXT}.items():
         ROS2.add_message(name, text)
-    for name, text in {**ROBOT_SRV_TEXT, **_SRV_TEXT}.items():
+    for name, text in {**ROBOT_SRV_TEXT, **ROSAPI_SRV_TEXT}.items():
         ROS2.add_service(name, text, f"{name}_Request", f"{name}_Response")
     for name, text in ROBOT_ACTION_TEXT.items():
         ROS2.add_action(name, text, f"{name}_Goal", f"{name}_Result", f"{name}_Feedback")

@@ -195,7 +195,7 @@ class Registry:
     # ------------------------------------------------------------- typedefs
     def typedefs(self, type_name: str) -> list[dict[str, Any]]:
         """Typedefs (rosapi ``TypeDef`` dicts) for ``type_name`` and nested types."""
-        root = self.message_def(type_name)
+        root = self.messages.get(self.lookup(type_name, "msg"))
         if root is None:
             raise InterfaceError(f"Unknown message type {type_name}")
         out: list[dict[str, Any]] = []

@@ -4,6 +4,9 @@ Like rosbridge, each client has at most one subscription per topic; several
 ``subscribe`` ops (different ids) on the same topic are merged, the effective
 throttle being the smallest requested one.  A message is sent once per client
 per topic, so roslibpy (which dispatches by topic name) never sees duplicates.
+
+Type names are recorded as the bus's ``msg_type`` spells them (the dialect's:
+ROS 2 form, or ROS 1's ``pkg/Name``).
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ class ClientSubscription:
 
 
 class TopicBus:
-    def __init__(self) -> None:
+    def __init__(self, msg_type: Callable[[str], str] = normalize_type) -> None:
+        self._msg_type = msg_type
         self._owned: dict[str, str] = {}
         self._subs: dict[str, dict[int, ClientSubscription]] = {}
         self._adverts: dict[str, dict[int, tuple[str, set[str | None]]]] = {}
@@ -48,7 +52,7 @@ class TopicBus:
     # ------------------------------------------------------------- registry
     def declare(self, topic: str, type_: str) -> None:
         """Declare a topic the simulated robot publishes or subscribes to."""
-        self._owned[topic] = normalize_type(type_)
+        self._owned[topic] = self._msg_type(type_)
 
     def listen(self, topic: str, type_: str, callback: Listener) -> None:
         """Subscribe an in-process (robot side) callback to ``topic``."""
@@ -65,7 +69,7 @@ class TopicBus:
         return None
 
     def topics(self) -> dict[str, str]:
-        """All known topics and their (ROS 2) types, sorted by name."""
+        """All known topics and their types, sorted by name."""
         names = set(self._owned) | set(self._adverts) | set(self._subs)
         out: dict[str, str] = {}
         for name in sorted(names):
@@ -85,7 +89,7 @@ class TopicBus:
             return existing
         if not isinstance(type_, str):
             raise InterfaceError(f"Invalid type {type_!r} for topic {topic}")
-        wanted = normalize_type(type_)
+        wanted = self._msg_type(type_)
         if existing is not None and existing != wanted:
             raise InterfaceError(
                 f"Tried to register topic {topic} with type {wanted} but it is already established with type {existing}"
