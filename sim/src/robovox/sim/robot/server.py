@@ -120,6 +120,7 @@ class RobotSimulator:
             self._connections.handle,
             self.host,
             self._port,
+            process_request=self._connections.process_request,
             compression="deflate",
             max_size=2**26,
             max_queue=256,
@@ -133,12 +134,15 @@ class RobotSimulator:
     async def _close_server(self, graceful: bool) -> None:
         server, self._server = self._server, None
         self._connections.accepting = False
+        graceful = graceful and not self.frozen  # a stopped process closes nothing gracefully
         if server is None:
             await self.drop_connections()
+            self._connections.release()
             return
         server.close(close_connections=graceful)
         if not graceful:
             await self.drop_connections()
+        self._connections.release()  # handshakes waiting out a freeze are now refused
         try:
             await asyncio.wait_for(server.wait_closed(), 5.0)
         except TimeoutError:
@@ -151,9 +155,28 @@ class RobotSimulator:
         await self._connections.drop_all()
 
     def freeze_connections(self) -> None:
-        """Stop reading from every client without closing anything, like a network
-        partition that leaves TCP half-open: pings go unanswered, ops are not received."""
+        """Stop reading from every current client without closing anything, like a network
+        partition that leaves TCP half-open: pings go unanswered, ops are not received.
+        The bridge itself keeps running: it still sends, and new connections work."""
         self._connections.freeze_reading()
+
+    def freeze(self) -> None:
+        """Stop the bridge as SIGSTOP would: no socket is read and nothing is sent until ``thaw``.
+
+        Sockets stay open: clients' pings go unanswered and their ops wait in the
+        kernel's buffers; replies and telemetry wait in the bridge; a new
+        connection's handshake is not answered (websockets gives up on it after
+        10 s).  Stopping or pausing the bridge while frozen aborts its clients.
+        """
+        self._connections.freeze()
+
+    def thaw(self) -> None:
+        """Resume a frozen bridge: what the sockets hold is handled now, however old."""
+        self._connections.thaw()
+
+    @property
+    def frozen(self) -> bool:
+        return self._connections.frozen
 
     async def pause_bridge(self) -> None:
         """Stop listening and abort all clients: new connections are refused."""
