@@ -1,4 +1,5 @@
-"""Bridges that stall without closing anything: a stopped process (freeze/thaw), in both dialects."""
+"""Bridges that stall without closing anything: a stopped process (freeze/thaw) and topics that
+go silent after a ROS master restart (silence_topics/restore_topics), in both dialects."""
 
 from __future__ import annotations
 
@@ -161,3 +162,34 @@ async def test_freeze_connections_still_leaves_the_bridge_running(sim: RobotSimu
         await send(other, {"op": "call_service", "service": "/rosapi/nodes", "id": "n"})
         assert (await recv_reply(other, "n"))["result"] is True
     reset(ws)  # the bridge never reads a close frame: do not wait out the close timeouts
+
+
+# ---------------------------------------------------------- silent topics
+@pytest.mark.parametrize("sim_options", DIALECTS)
+async def test_silent_topics_carry_nothing_while_services_still_answer(
+    sim: RobotSimulator, ws: ClientConnection
+) -> None:
+    bool_type = "std_msgs/Bool" if sim.dialect is Dialect.ROS1 else "std_msgs/msg/Bool"
+    sim.silence_topics()
+    assert sim.topics_silent
+    await send(
+        ws,
+        {"op": "advertise", "topic": "/emergency_stop", "type": bool_type},
+        {"op": "publish", "topic": "/emergency_stop", "msg": {"data": True}},
+        {"op": "call_service", "service": "/vacuum_pads/lower", "id": "svc"},
+    )
+    assert (await recv_reply(ws, "svc"))["values"]["success"] is True  # telemetry queued before may come first
+    await send(ws, {"op": "call_service", "service": "/rosapi/get_ros_version", "id": "ver"})
+    assert (await recv(ws))["id"] == "ver", "only replies now"
+    await assert_quiet(ws)
+    assert sim.robot.emergency_stop is False, "the robot never heard the publish"
+    assert sim.robot.vacuum_pads == "down"
+    pong = await ws.ping()
+    await asyncio.wait_for(pong, 5)
+
+    sim.restore_topics()
+    assert not sim.topics_silent
+    assert (await recv(ws))["topic"] == BATTERY
+    await send(ws, {"op": "publish", "topic": "/emergency_stop", "msg": {"data": True}})
+    await sim.wait_for_op("publish", "/emergency_stop", count=2)
+    assert sim.robot.emergency_stop is True

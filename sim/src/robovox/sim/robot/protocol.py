@@ -169,7 +169,7 @@ class ClientSession:
             msg = registry.populate(definition, msg)
         elif not isinstance(msg, dict):
             raise ProtocolError("Expected a JSON object for field 'msg'")
-        self.ctx.bus.publish(topic, msg)
+        self.ctx.bus.publish(topic, msg, from_client=True)
 
     def _subscribe(self, message: dict[str, Any]) -> None:
         topic = require_str(message, "topic")

@@ -178,6 +178,18 @@ class RobotSimulator:
     def frozen(self) -> bool:
         return self._connections.frozen
 
+    def silence_topics(self) -> None:
+        """Topics go quiet, as after a ROS 1 master restart: no telemetry reaches any client
+        and clients' publishes reach nobody; the websocket and service calls keep working."""
+        self._ctx.bus.silent = True
+
+    def restore_topics(self) -> None:
+        self._ctx.bus.silent = False
+
+    @property
+    def topics_silent(self) -> bool:
+        return self._ctx.bus.silent
+
     async def pause_bridge(self) -> None:
         """Stop listening and abort all clients: new connections are refused."""
         await self._close_server(graceful=False)

@@ -6,7 +6,9 @@ throttle being the smallest requested one.  A message is sent once per client
 per topic, so roslibpy (which dispatches by topic name) never sees duplicates.
 
 Type names are recorded as the bus's ``msg_type`` spells them (the dialect's:
-ROS 2 form, or ROS 1's ``pkg/Name``).
+ROS 2 form, or ROS 1's ``pkg/Name``).  While ``silent`` (a ROS 1 master
+restart: the bridge's registrations are lost) nothing published reaches a
+client and clients' publishes reach nobody.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class ClientSubscription:
 class TopicBus:
     def __init__(self, msg_type: Callable[[str], str] = normalize_type) -> None:
         self._msg_type = msg_type
+        self.silent = False
         self._owned: dict[str, str] = {}
         self._subs: dict[str, dict[int, ClientSubscription]] = {}
         self._adverts: dict[str, dict[int, tuple[str, set[str | None]]]] = {}
@@ -169,13 +172,17 @@ class TopicBus:
                     del table[topic]
 
     # ------------------------------------------------------------- delivery
-    def publish(self, topic: str, msg: dict[str, Any]) -> int:
+    def publish(self, topic: str, msg: dict[str, Any], *, from_client: bool = False) -> int:
         """Deliver ``msg`` to client subscribers (throttled) and robot listeners.
 
-        Returns the number of client subscriptions it was sent to.
+        Returns the number of client subscriptions it was sent to.  While
+        ``silent``: nothing reaches a client, and a client's message
+        (``from_client``) reaches no listener either.
         """
+        if self.silent and from_client:
+            return 0
         sent = 0
-        subs = self._subs.get(topic)
+        subs = None if self.silent else self._subs.get(topic)
         if subs:
             payload: str | None = None
             now = time.monotonic()
