@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from robovox.sim.cli import run_cli, serve_until_signalled
 
 from .cleaning_robot import RobotConfig
+from .dialect import Dialect
 from .server import RobotSimulator
 
 
@@ -19,6 +20,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=9090)
+    p.add_argument(
+        "--dialect",
+        type=Dialect,
+        choices=list(Dialect),
+        default=Dialect.ROS2,
+        help="the rosbridge to play: ros2 (default) or ros1 (rosbridge_suite 0.11 on Noetic)",
+    )
     p.add_argument("--time-scale", type=float, default=1.0, help="sim seconds per real second")
     p.add_argument("--battery-rate-hz", type=float, default=10.0)
     p.add_argument("--state-rate-hz", type=float, default=2.0)
@@ -65,8 +73,9 @@ async def _run(args: argparse.Namespace) -> None:
         battery_rate_hz=args.battery_rate_hz,
         state_rate_hz=args.state_rate_hz,
         robot_config=config,
+        dialect=args.dialect,
     )
-    await serve_until_signalled(sim, lambda: f"robovox-sim listening on {sim.url}")
+    await serve_until_signalled(sim, lambda: f"robovox-sim ({sim.dialect}) listening on {sim.url}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,4 +1,10 @@
-"""The ``/rosapi/*`` introspection services (ROS 2 ``rosapi_msgs`` types)."""
+"""The ``/rosapi/*`` introspection services, as rosapi answers them in each dialect.
+
+ROS 2: ``rosapi_msgs/srv/*`` types, ROS 2 type names, time ``{sec, nanosec}``.
+ROS 1: ``rosapi/*`` types, ``pkg/Name`` type names, time ``{secs, nsecs}``, no
+``action_*_details``, and the action servers are found from the actionlib
+topics (``<name>/goal`` beside ``<name>/result``).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,20 @@ from typing import Any
 
 from .actions import ActionServer
 from .clock import SimClock
-from .interfaces import Kind, normalize_type, typedefs
+from .dialect import DialectRules
+from .msgdefs import Kind
 from .services import ServiceRegistry
 from .topics import TopicBus
 
 Request = dict[str, Any]
+Handler = Callable[[Request], dict[str, Any]]
+
+
+def actionlib_servers(topics: Mapping[str, str]) -> list[str]:
+    """Names ``n`` with both ``n/goal`` and ``n/result`` among ``topics``."""
+    return sorted(
+        t[: -len("/goal")] for t in topics if t.endswith("/goal") and t[: -len("/goal")] + "/result" in topics
+    )
 
 
 def register_rosapi(
@@ -21,15 +36,15 @@ def register_rosapi(
     clock: SimClock,
     nodes: Sequence[str],
 ) -> None:
-    """Register the rosapi services on ``registry``."""
+    """Register the rosapi services on ``registry``, in the dialect of ``registry.rules``."""
+    rules: DialectRules = registry.rules
 
     def topics(_: Request) -> dict[str, Any]:
         table = bus.topics()
         return {"topics": list(table), "types": list(table.values())}
 
     def topics_for_type(req: Request) -> dict[str, Any]:
-        wanted = normalize_type(req["type"])
-        return {"topics": [n for n, t in bus.topics().items() if t == wanted]}
+        return {"topics": [n for n, t in bus.topics().items() if rules.same_type(req["type"], t)]}
 
     def topic_type(req: Request) -> dict[str, Any]:
         return {"type": bus.topic_type(req["topic"]) or ""}
@@ -38,38 +53,48 @@ def register_rosapi(
         return {"services": list(registry.services())}
 
     def services_for_type(req: Request) -> dict[str, Any]:
-        wanted = normalize_type(req["type"], "srv")
-        return {"services": [n for n, t in registry.services().items() if t == wanted]}
+        return {"services": [n for n, t in registry.services().items() if rules.same_type(req["type"], t, "srv")]}
 
     def service_type(req: Request) -> dict[str, Any]:
         return {"type": registry.services().get(req["service"], "")}
 
-    def details(kind: Kind, suffix: str) -> Callable[[Request], dict[str, Any]]:
+    def message_details(req: Request) -> dict[str, Any]:
+        return {"typedefs": rules.registry.typedefs(req["type"])}
+
+    def details(kind: Kind, part: str) -> Handler:
         def handler(req: Request) -> dict[str, Any]:
-            return {"typedefs": typedefs(normalize_type(req["type"], kind) + suffix)}
+            return {"typedefs": rules.registry.typedefs(rules.part_type(req["type"], kind, part))}
 
         return handler
 
-    def get_time(_: Request) -> dict[str, Any]:
-        sec, nanosec = clock.ros_time()
-        return {"time": {"sec": sec, "nanosec": nanosec}}
+    def action_servers(_: Request) -> dict[str, Any]:
+        names = actionlib_servers(bus.topics()) if rules.is_ros1 else sorted(actions)
+        return {"action_servers": names}
 
-    table: dict[str, tuple[str, Callable[[Request], dict[str, Any]]]] = {
+    def get_time(_: Request) -> dict[str, Any]:
+        return {"time": rules.time_msg(*clock.ros_time())}
+
+    def get_ros_version(_: Request) -> dict[str, Any]:
+        return {"version": rules.ros_version, "distro": rules.distro}
+
+    table: dict[str, tuple[str, Handler]] = {
         "topics": ("Topics", topics),
         "topics_for_type": ("TopicsForType", topics_for_type),
         "topic_type": ("TopicType", topic_type),
         "services": ("Services", services),
         "services_for_type": ("ServicesForType", services_for_type),
         "service_type": ("ServiceType", service_type),
-        "message_details": ("MessageDetails", details("msg", "")),
-        "service_request_details": ("ServiceRequestDetails", details("srv", "_Request")),
-        "service_response_details": ("ServiceResponseDetails", details("srv", "_Response")),
-        "action_goal_details": ("ActionGoalDetails", details("action", "_Goal")),
-        "action_result_details": ("ActionResultDetails", details("action", "_Result")),
-        "action_feedback_details": ("ActionFeedbackDetails", details("action", "_Feedback")),
+        "message_details": ("MessageDetails", message_details),
+        "service_request_details": ("ServiceRequestDetails", details("srv", "Request")),
+        "service_response_details": ("ServiceResponseDetails", details("srv", "Response")),
         "nodes": ("Nodes", lambda _: {"nodes": list(nodes)}),
-        "action_servers": ("GetActionServers", lambda _: {"action_servers": sorted(actions)}),
+        "action_servers": ("GetActionServers", action_servers),
         "get_time": ("GetTime", get_time),
+        "get_ros_version": ("GetROSVersion", get_ros_version),
     }
+    if not rules.is_ros1:
+        table["action_goal_details"] = ("ActionGoalDetails", details("action", "Goal"))
+        table["action_result_details"] = ("ActionResultDetails", details("action", "Result"))
+        table["action_feedback_details"] = ("ActionFeedbackDetails", details("action", "Feedback"))
     for name, (srv_type, handler) in table.items():
-        registry.register(f"/rosapi/{name}", f"rosapi_msgs/srv/{srv_type}", handler)
+        registry.register(f"/rosapi/{name}", rules.rosapi_type(srv_type), handler)

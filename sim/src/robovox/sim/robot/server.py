@@ -3,68 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import logging
-import time
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.server import Server, serve
 
-from .actions import ActionServer, MoveToCornerServer
-from .cleaning_robot import (
-    TOPIC_BATTERY,
-    TOPIC_EMERGENCY_STOP,
-    TOPIC_IO,
-    TOPIC_PADS,
-    TOPIC_STATUS,
-    CleaningRobot,
-    RobotConfig,
-)
+from .cleaning_robot import CleaningRobot, RobotConfig
 from .clock import SimClock
+from .connections import ClientInfo, Connections
+from .dialect import Dialect, rules_for
 from .opslog import OpRecord, OpsLog
-from .protocol import BridgeContext, ClientSession
-from .rosapi import register_rosapi
+from .protocol import BridgeContext
+from .robot_graph import RobotGraph
 from .services import Failures, ServiceRegistry
 from .topics import TopicBus
 
+__all__ = ["ClientInfo", "RobotSimulator"]
+
 LOG = logging.getLogger("robovox.sim.robot")
-
-PUBLISHED_TOPICS = {
-    TOPIC_BATTERY: "std_msgs/msg/Float32",
-    TOPIC_PADS: "std_msgs/msg/String",
-    TOPIC_IO: "cleaning_robot_interfaces/msg/DigitalIO",
-    TOPIC_STATUS: "std_msgs/msg/String",
-}
-NODES = (
-    "/battery",
-    "/digital_io",
-    "/emergency_stop",
-    "/robot_navigator",
-    "/rosapi",
-    "/rosbridge_websocket",
-    "/vacuum_pads",
-)
-TRIGGER = "std_srvs/srv/Trigger"
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    conn: int
-    remote_address: Any
-    compression: str | None  # e.g. "permessage-deflate" when negotiated
-    connected_at: float  # time.time()
-
-
-@dataclass
-class _Client:
-    info: ClientInfo
-    ws: ServerConnection
-    session: ClientSession
-    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class RobotSimulator:
@@ -72,7 +29,9 @@ class RobotSimulator:
 
     Run it inside an asyncio loop: ``await sim.start()`` / ``await sim.stop()``
     or ``async with RobotSimulator(...) as sim``.  All control methods must be
-    called from that loop.
+    called from that loop.  ``dialect`` picks the bridge it plays: a ROS 2
+    rosbridge (default) or a ROS 1 one (rosbridge_suite 0.11, Noetic; see
+    ``dialect.py``).
     """
 
     def __init__(
@@ -86,59 +45,26 @@ class RobotSimulator:
         robot_config: RobotConfig | None = None,
         ops_log_limit: int | None = 100_000,
         max_send_queue: int = 10_000,
+        dialect: Dialect = Dialect.ROS2,
     ) -> None:
+        self._rules = rules_for(dialect)
         self.host = host
         self._port = port
         self.clock = SimClock(time_scale)
         self.robot = CleaningRobot(self.clock.now, robot_config)
         self.failures = Failures()
-        self._rates = {
-            TOPIC_BATTERY: battery_rate_hz,
-            TOPIC_PADS: state_rate_hz,
-            TOPIC_IO: state_rate_hz,
-            TOPIC_STATUS: state_rate_hz,
-        }
-        self._max_send_queue = max_send_queue
         self._ops = OpsLog(ops_log_limit)
         self._ctx = BridgeContext(
-            bus=TopicBus(),
-            services=ServiceRegistry(self.failures),
+            bus=TopicBus(self._rules.msg_type),
+            services=ServiceRegistry(self.failures, self._rules),
             actions={},
             ops=self._ops,
+            rules=self._rules,
         )
-        self._setup_robot_interface()
+        self._graph = RobotGraph(self.robot, self.clock, self._ctx, battery_rate_hz, state_rate_hz)
+        self._connections = Connections(self._ctx, max_send_queue)
         self._server: Server | None = None
-        self._accepting = False
-        self._clients: dict[int, _Client] = {}
-        self._conn_ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
-
-    def _setup_robot_interface(self) -> None:
-        bus, services, robot = self._ctx.bus, self._ctx.services, self.robot
-        for topic, type_ in PUBLISHED_TOPICS.items():
-            bus.declare(topic, type_)
-        bus.listen(TOPIC_EMERGENCY_STOP, "std_msgs/msg/Bool", self._on_emergency_stop)
-        services.register(
-            "/robot_navigator/start_cleaning",
-            "cleaning_robot_interfaces/srv/StartCleaning",
-            lambda req: robot.start_cleaning(req["option"]).to_msg(),
-        )
-        services.register("/robot_navigator/stop", TRIGGER, lambda _: robot.stop().to_msg())
-        services.register("/vacuum_pads/lower", TRIGGER, lambda _: robot.lower_pads().to_msg())
-        services.register("/vacuum_pads/release", TRIGGER, lambda _: robot.release_pads().to_msg())
-        services.register("/emergency_stop/reset", TRIGGER, lambda _: robot.reset_emergency_stop().to_msg())
-        move: ActionServer = MoveToCornerServer(robot, self.clock)
-        self._ctx.actions[move.name] = move
-        register_rosapi(services, bus, self._ctx.actions, self.clock, NODES)
-        robot.add_listener(self._on_robot_change)
-
-    def _on_emergency_stop(self, msg: dict[str, Any]) -> None:
-        if msg.get("data"):
-            self.robot.trigger_emergency_stop()
-
-    def _on_robot_change(self, topic: str) -> None:
-        if self._ctx.bus.has_subscribers(topic):
-            self._ctx.bus.publish(topic, self.robot.message_for(topic))
 
     # ------------------------------------------------------------- lifecycle
     @property
@@ -153,12 +79,17 @@ class RobotSimulator:
     def is_paused(self) -> bool:
         return self._server is None
 
+    @property
+    def dialect(self) -> Dialect:
+        return self._rules.dialect
+
     async def start(self) -> None:
         if self._tasks:
             raise RuntimeError("simulator already started")
         await self._listen()
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._periodic(topic, rate)) for topic, rate in self._rates.items() if rate > 0]
+        rates = self._graph.rates
+        self._tasks = [loop.create_task(self._periodic(topic, rate)) for topic, rate in rates.items() if rate > 0]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -170,6 +101,7 @@ class RobotSimulator:
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
+        await self._graph.aclose()
 
     async def __aenter__(self) -> RobotSimulator:
         await self.start()
@@ -185,28 +117,32 @@ class RobotSimulator:
 
     async def _listen(self) -> None:
         self._server = await serve(
-            self._handle,
+            self._connections.handle,
             self.host,
             self._port,
+            process_request=self._connections.process_request,
             compression="deflate",
             max_size=2**26,
             max_queue=256,
             close_timeout=2,
         )
-        self._accepting = True
+        self._connections.accepting = True
         if not self._port:
             self._port = int(self._server.sockets[0].getsockname()[1])
         LOG.info("rosbridge simulator listening on %s", self.url)
 
     async def _close_server(self, graceful: bool) -> None:
         server, self._server = self._server, None
-        self._accepting = False
+        self._connections.accepting = False
+        graceful = graceful and not self.frozen  # a stopped process closes nothing gracefully
         if server is None:
             await self.drop_connections()
+            self._connections.release()
             return
         server.close(close_connections=graceful)
         if not graceful:
             await self.drop_connections()
+        self._connections.release()  # handshakes waiting out a freeze are now refused
         try:
             await asyncio.wait_for(server.wait_closed(), 5.0)
         except TimeoutError:
@@ -216,18 +152,43 @@ class RobotSimulator:
     # -------------------------------------------------------- failure modes
     async def drop_connections(self) -> None:
         """Abort every client websocket (TCP reset, no close handshake)."""
-        clients = list(self._clients.values())
-        for client in clients:
-            client.ws.transport.abort()
-        for client in clients:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(client.done.wait(), 5.0)
+        await self._connections.drop_all()
 
     def freeze_connections(self) -> None:
-        """Stop reading from every client without closing anything, like a network
-        partition that leaves TCP half-open: pings go unanswered, ops are not received."""
-        for client in self._clients.values():
-            client.ws.transport.pause_reading()
+        """Stop reading from every current client without closing anything, like a network
+        partition that leaves TCP half-open: pings go unanswered, ops are not received.
+        The bridge itself keeps running: it still sends, and new connections work."""
+        self._connections.freeze_reading()
+
+    def freeze(self) -> None:
+        """Stop the bridge as SIGSTOP would: no socket is read and nothing is sent until ``thaw``.
+
+        Sockets stay open: clients' pings go unanswered and their ops wait in the
+        kernel's buffers; replies and telemetry wait in the bridge; a new
+        connection's handshake is not answered (websockets gives up on it after
+        10 s).  Stopping or pausing the bridge while frozen aborts its clients.
+        """
+        self._connections.freeze()
+
+    def thaw(self) -> None:
+        """Resume a frozen bridge: what the sockets hold is handled now, however old."""
+        self._connections.thaw()
+
+    @property
+    def frozen(self) -> bool:
+        return self._connections.frozen
+
+    def silence_topics(self) -> None:
+        """Topics go quiet, as after a ROS 1 master restart: no telemetry reaches any client
+        and clients' publishes reach nobody; the websocket and service calls keep working."""
+        self._ctx.bus.silent = True
+
+    def restore_topics(self) -> None:
+        self._ctx.bus.silent = False
+
+    @property
+    def topics_silent(self) -> bool:
+        return self._ctx.bus.silent
 
     async def pause_bridge(self) -> None:
         """Stop listening and abort all clients: new connections are refused."""
@@ -265,7 +226,7 @@ class RobotSimulator:
     # ---------------------------------------------------------------- misc
     @property
     def clients(self) -> list[ClientInfo]:
-        return [c.info for c in self._clients.values()]
+        return self._connections.clients
 
     def topics(self) -> dict[str, str]:
         return self._ctx.bus.topics()
@@ -284,51 +245,12 @@ class RobotSimulator:
     async def _periodic(self, topic: str, rate_hz: float) -> None:
         period = 1.0 / rate_hz
         due = self.clock.now()
-        bus = self._ctx.bus
+        bus, message = self._ctx.bus, self._graph.sources[topic]
         while True:
             if bus.has_subscribers(topic):
-                bus.publish(topic, self.robot.message_for(topic))
+                bus.publish(topic, message())
             due += period
             now = self.clock.now()
             if due < now - period:  # fell far behind (e.g. loop blocked): skip ahead
                 due = now
             await self.clock.sleep(due - now)
-
-    async def _handle(self, ws: ServerConnection) -> None:
-        if not self._accepting:
-            ws.transport.abort()
-            return
-        conn = next(self._conn_ids)
-        queue: asyncio.Queue[str] = asyncio.Queue()
-
-        def send(payload: str) -> None:
-            if queue.qsize() < self._max_send_queue:
-                queue.put_nowait(payload)
-            else:
-                LOG.debug("[client %d] send queue full, dropping message", conn)
-
-        extensions = [e.name for e in ws.protocol.extensions]
-        info = ClientInfo(conn, ws.remote_address, extensions[0] if extensions else None, time.time())
-        client = _Client(info, ws, ClientSession(conn, send, self._ctx))
-        self._clients[conn] = client
-        writer = asyncio.get_running_loop().create_task(self._writer(ws, queue))
-        LOG.debug("client %d connected from %s", conn, ws.remote_address)
-        try:
-            async for frame in ws:
-                client.session.handle_text(frame)
-        except ConnectionClosed:
-            pass
-        finally:
-            del self._clients[conn]
-            writer.cancel()
-            await client.session.aclose()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-            client.done.set()
-            LOG.debug("client %d disconnected", conn)
-
-    @staticmethod
-    async def _writer(ws: ServerConnection, queue: asyncio.Queue[str]) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await ws.send(await queue.get())

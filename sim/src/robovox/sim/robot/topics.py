@@ -4,6 +4,11 @@ Like rosbridge, each client has at most one subscription per topic; several
 ``subscribe`` ops (different ids) on the same topic are merged, the effective
 throttle being the smallest requested one.  A message is sent once per client
 per topic, so roslibpy (which dispatches by topic name) never sees duplicates.
+
+Type names are recorded as the bus's ``msg_type`` spells them (the dialect's:
+ROS 2 form, or ROS 1's ``pkg/Name``).  While ``silent`` (a ROS 1 master
+restart: the bridge's registrations are lost) nothing published reaches a
+client and clients' publishes reach nobody.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ class ClientSubscription:
 
 
 class TopicBus:
-    def __init__(self) -> None:
+    def __init__(self, msg_type: Callable[[str], str] = normalize_type) -> None:
+        self._msg_type = msg_type
+        self.silent = False
         self._owned: dict[str, str] = {}
         self._subs: dict[str, dict[int, ClientSubscription]] = {}
         self._adverts: dict[str, dict[int, tuple[str, set[str | None]]]] = {}
@@ -48,7 +55,7 @@ class TopicBus:
     # ------------------------------------------------------------- registry
     def declare(self, topic: str, type_: str) -> None:
         """Declare a topic the simulated robot publishes or subscribes to."""
-        self._owned[topic] = normalize_type(type_)
+        self._owned[topic] = self._msg_type(type_)
 
     def listen(self, topic: str, type_: str, callback: Listener) -> None:
         """Subscribe an in-process (robot side) callback to ``topic``."""
@@ -65,7 +72,7 @@ class TopicBus:
         return None
 
     def topics(self) -> dict[str, str]:
-        """All known topics and their (ROS 2) types, sorted by name."""
+        """All known topics and their types, sorted by name."""
         names = set(self._owned) | set(self._adverts) | set(self._subs)
         out: dict[str, str] = {}
         for name in sorted(names):
@@ -85,7 +92,7 @@ class TopicBus:
             return existing
         if not isinstance(type_, str):
             raise InterfaceError(f"Invalid type {type_!r} for topic {topic}")
-        wanted = normalize_type(type_)
+        wanted = self._msg_type(type_)
         if existing is not None and existing != wanted:
             raise InterfaceError(
                 f"Tried to register topic {topic} with type {wanted} but it is already established with type {existing}"
@@ -165,13 +172,17 @@ class TopicBus:
                     del table[topic]
 
     # ------------------------------------------------------------- delivery
-    def publish(self, topic: str, msg: dict[str, Any]) -> int:
+    def publish(self, topic: str, msg: dict[str, Any], *, from_client: bool = False) -> int:
         """Deliver ``msg`` to client subscribers (throttled) and robot listeners.
 
-        Returns the number of client subscriptions it was sent to.
+        Returns the number of client subscriptions it was sent to.  While
+        ``silent``: nothing reaches a client, and a client's message
+        (``from_client``) reaches no listener either.
         """
+        if self.silent and from_client:
+            return 0
         sent = 0
-        subs = self._subs.get(topic)
+        subs = None if self.silent else self._subs.get(topic)
         if subs:
             payload: str | None = None
             now = time.monotonic()
