@@ -95,7 +95,8 @@ def test_environment_fills_placeholders_and_a_missing_one_names_its_line(monkeyp
 
 
 def test_types_may_be_written_in_either_dialect_but_not_as_another_kind() -> None:
-    ros1 = MINIMAL.replace("std_msgs/msg/Float32", "std_msgs/Float32").replace("std_srvs/srv/Trigger", "std_srvs/Trigger")
+    ros1 = MINIMAL.replace("std_msgs/msg/Float32", "std_msgs/Float32")
+    ros1 = ros1.replace("std_srvs/srv/Trigger", "std_srvs/Trigger")
     assert parse_profile(ros1, "r1.yaml").telemetry[0].type == "std_msgs/Float32"
     with pytest.raises(ProfileError, match=r"r1.yaml:\d+: tools.0.ros.call_service.type: .*not a srv type name"):
         parse_profile(MINIMAL.replace("std_srvs/srv/Trigger", "std_srvs/msg/Trigger"), "r1.yaml")

@@ -59,9 +59,10 @@ async def test_a_goal_that_overruns_is_canceled_by_its_id(link: RosbridgeLink, s
     assert cancel.message["msg"]["id"] == goal.message["msg"]["goal_id"]["id"]
     [advertise] = sim.ops("advertise", f"{MOVE}/cancel")
     assert advertise.message["type"] == "actionlib_msgs/GoalID"
-    async with asyncio.timeout(5):  # the robot preempts the goal and stands still
-        while sim.robot.status == "moving":
-            await asyncio.sleep(0.02)
+    stood_still = asyncio.Event()  # the robot preempts the goal and stands still
+    sim.robot.add_listener(lambda _topic: stood_still.set() if sim.robot.status != "moving" else None)
+    if sim.robot.status == "moving":
+        await asyncio.wait_for(stood_still.wait(), 5)
     assert sim.robot.status == "idle"
 
 
@@ -69,5 +70,6 @@ async def test_a_topic_is_advertised_again_for_another_type(link: RosbridgeLink,
     await link.publish("/emergency_stop", "std_msgs/Bool", {"data": False}, deadline=time.time() + 5)
     await link.publish("/emergency_stop", "std_msgs/Bool", {"data": False}, deadline=time.time() + 5)
     await link.publish("/emergency_stop", "std_msgs/String", {"data": "no"}, deadline=time.time() + 5)
-    assert [op.message["type"] for op in sim.ops("advertise", "/emergency_stop")] == ["std_msgs/Bool", "std_msgs/String"]
+    advertised = [op.message["type"] for op in sim.ops("advertise", "/emergency_stop")]
+    assert advertised == ["std_msgs/Bool", "std_msgs/String"]
     assert link.url.endswith("/"), "the URL is kept whole, path included"
