@@ -25,7 +25,6 @@ reconnect is exactly what we want.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import time
@@ -258,22 +257,28 @@ class RosbridgeLink:
         """Prove the live link every ping interval (commands' own proofs count); a missed pong drops
         it (``_stalled``). Also replaces a connection attempt that never finishes."""
         while self._state is not LinkState.CLOSED:
+            if self._state is LinkState.UP:
+                # the next ping one interval after the last pong, whoever's ping it answered
+                wait = self.liveness.last_pong + self._ping_interval_s - time.monotonic()
+                if wait <= 0:
+                    try:
+                        await self.liveness.proof()
+                    except LinkStalledError:  # dropped (or no connection to ping on): wait for the next
+                        await asyncio.sleep(self._ping_interval_s)
+                    continue
+                await asyncio.sleep(wait)
+                continue
             await asyncio.sleep(self._ping_interval_s)
-            if self._state is not LinkState.UP:
-                if time.monotonic() - self._state_since > self._connect_timeout_s:
-                    log.warning(
-                        "robot %s: rosbridge link %s for %g s; starting a new connection",
-                        self.robot_id,
-                        self._state.value,
-                        self._connect_timeout_s,
-                    )
-                    self._state_since = time.monotonic()
-                    self._replace_connection()
-                continue
-            if time.monotonic() - self.liveness.last_pong < self._ping_interval_s:
-                continue
-            with contextlib.suppress(LinkStalledError):
-                await self.liveness.proof()
+            # (a link that came up meanwhile has a fresh _state_since)
+            if time.monotonic() - self._state_since > self._connect_timeout_s:
+                log.warning(
+                    "robot %s: rosbridge link %s for %g s; starting a new connection",
+                    self.robot_id,
+                    self._state.value,
+                    self._connect_timeout_s,
+                )
+                self._state_since = time.monotonic()
+                self._replace_connection()
 
     def _send_ping(self, token: bytes) -> bool:
         proto = self._factory._proto if self._factory is not None else None
