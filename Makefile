@@ -17,7 +17,7 @@ help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
 	@echo "make test    run lint, type checks and the test suite (browser tests included)"
 	@echo "make test-fast  run the unit layer only (no Redis, servers, WebRTC or processes), in seconds"
-	@echo "make bench   run the pipeline, session-gateway and alert benchmarks"
+	@echo "make bench   run the pipeline, session-gateway, alert and stall-window benchmarks"
 	@echo "make soak    run the fault suite for 60 s a scenario, then the soak benchmark"
 
 $(UV):
@@ -64,6 +64,7 @@ bench: env
 	$(RUN) python bench/pipeline_latency.py
 	$(RUN) python bench/gateway_sessions.py
 	$(RUN) python bench/alert_latency.py
+	$(RUN) python bench/stall_window.py
 
 # The fault suite (tests/faults) at 60 s of load a scenario instead of a few, then the soak bench.
 soak: env

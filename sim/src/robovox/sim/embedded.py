@@ -191,6 +191,7 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
             "ROBOVOX_LOG_LEVEL": args.log_level,
         }
         sim = [sys.executable, "-m", "robovox.sim.robot", "--port", str(sim_port), "--log-level", "WARNING"]
+        sim += ["--dialect", args.dialect]
         sim += ["--initial-voltage", str(args.battery_volts), "--idle-drain", str(args.battery_drain)]
         gateway = Gateway.for_demo(env)
         commands = [(sim, env), *gateway.emulator_command]
@@ -231,6 +232,9 @@ def main() -> None:
     parser.add_argument("--redis-port", type=int, default=6399, help="0 picks a free port")
     parser.add_argument("--sim-port", type=int, default=9090, help="0 picks a free port")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument(
+        "--dialect", choices=["ros2", "ros1"], default="ros2", help="which rosbridge the robot simulator plays"
+    )
     parser.add_argument("--battery-volts", type=float, default=25.2, help="the simulated battery's starting voltage")
     parser.add_argument(
         "--battery-drain", type=float, default=0.02, help="volts per minute (try 0.5 from 23.2 V to hear alerts)"

@@ -141,7 +141,7 @@ def from_result(call: CallRef, tool: Tool | None, profile: RobotProfile, result:
             reason="no_result",
             instructions=FAILURE_INSTRUCTIONS,
         )
-    said = _robot_message(tool, result)
+    said = _robot_message(tool, result) or (result.message if tool and tool.confirm else "")
     if result.status is CommandStatus.SENT:
         return _output(
             call,
