@@ -24,7 +24,8 @@ from typing import Any, Protocol
 import roslibpy
 
 from robovox.ros_adapter.errors import CommandNotSentError
-from robovox.ros_adapter.link.rosbridge import Reply, RosbridgeLink
+from robovox.ros_adapter.link.connection import Reply
+from robovox.ros_adapter.link.rosbridge import RosbridgeLink
 from robovox.shared.ros_types import ActionlibPart, ActionlibStatus, InterfaceKind, RosTypeName
 
 log = logging.getLogger(__name__)
