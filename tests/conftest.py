@@ -95,7 +95,7 @@ async def serving(service: ServiceT, stop_within_s: float = 10.0) -> AsyncIterat
 async def adapter(redis_url: str, profiles_dir: Path) -> AsyncIterator[RosAdapter]:
     settings = AdapterSettings(
         redis_url=redis_url, profiles_dir=profiles_dir, reconnect_initial_s=0.1, reconnect_max_s=0.5,
-        link_heartbeat_s=0.2, **FAST,
+        link_heartbeat_s=0.2, link_recheck_s=0.2, **FAST,
     )  # fmt: skip
     async with serving(RosAdapter(settings)) as service:
         yield service

@@ -89,6 +89,23 @@ async def test_a_profile_that_does_not_fit_the_robot_is_found_at_connect_and_nev
     assert sim.ops("call_service", "/robot_navigator/start_cleaning_now") == []
 
 
+def late_topic(text: str) -> str:
+    """The emergency stop on a topic the robot gets only after the adapter connected."""
+    return text.replace("topic: /emergency_stop\n", "topic: /emergency_stop_late\n")
+
+
+@pytest.mark.parametrize("profiles_dir", [late_topic], indirect=True)
+async def test_a_node_started_after_the_connect_is_found_without_a_reconnect(
+    redis: Redis, sim: RobotSimulator, adapter: RosAdapter, executor: ToolExecutor
+) -> None:
+    info = await link_info(redis, until=lambda i: i.check is not RobotCheck.PENDING)
+    assert info.unavailable_tools() == {"emergency_stop": "the robot has no topic /emergency_stop_late"}
+    bool_type = "std_msgs/Bool" if sim.dialect is Dialect.ROS1 else "std_msgs/msg/Bool"
+    sim.publish("/emergency_stop_late", {"data": False}, bool_type)  # its node comes up
+    info = await link_info(redis, until=lambda i: i.check is RobotCheck.PASSED)
+    assert info.unavailable_tools() == {} and info.connects == 1
+
+
 async def test_the_shipped_profile_fits_both_dialects_end_to_end(
     redis: Redis, sim: RobotSimulator, robot_online: str
 ) -> None:

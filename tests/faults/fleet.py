@@ -14,6 +14,8 @@ PROFILE_TEMPLATE: Final = Path(__file__).with_name("fault_robot.yaml")
 PROBE_SERVICE: Final = "/rosapi/topic_type"
 PROBE_PREFIX: Final = "/robovox_fault/"
 NOTE_TOPIC: Final = "/robovox_fault/notes"
+"""The ``note`` tool publishes here; each simulated robot has the topic, or the adapter's
+connect-time check would find it missing and the tool unavailable."""
 START_VOLTS: Final = 24.0
 
 
@@ -57,6 +59,7 @@ class Fleet:
             config = RobotConfig(initial_voltage=START_VOLTS, idle_drain_v_per_min=0.0, cleaning_drain_v_per_min=0.0)
             sim = RobotSimulator(port=0, battery_rate_hz=battery_rate_hz, state_rate_hz=0.2, robot_config=config)
             await sim.start()
+            sim.publish(NOTE_TOPIC, {"data": ""}, "std_msgs/msg/String")  # the robot has the notes topic
             sims[robot] = sim
         write_profiles(folder, {robot: sim.url for robot, sim in sims.items()})
         return cls(sims, folder)

@@ -144,6 +144,16 @@ class RobotBridge:
         self._stalled_motion = None
         self._open.set()
         log.info("robot %s: taking commands", robot)
+        while self.report.check is RobotCheck.PROBLEMS:  # a node started late is found without a reconnect
+            await asyncio.sleep(self._settings.link_recheck_s)
+            report = await check_robot(
+                self.link, self.profile, fixed=self._fixed, timeout_s=self._settings.link_check_timeout_s
+            )
+            if report.problems != self.report.problems:
+                for name in sorted(set(self.report.unavailable) - set(report.unavailable)):
+                    log.info("robot %s: %s is available now", robot, name)
+                self.report = report
+                self._changed.set()
 
     def _subscribe_telemetry(self, version: RosVersion | None) -> None:
         if self._subscribed:

@@ -28,6 +28,11 @@ class AdapterSettings(ServiceSettings):
         gt=0,
         description="A ping unanswered this long: the bridge has stalled; the link is dropped and nothing is sent.",
     )
+    link_recheck_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="While the connect-time check finds problems, how often it is run again (a node started late).",
+    )
     link_check_timeout_s: float = Field(
         default=2.0, gt=0, description="How long each rosapi question of the connect-time robot check may take."
     )
