@@ -97,6 +97,8 @@ class Report:
                 else self.unknown_never_handed
             ),
             "said_not_sent_but_ran": self.said_not_sent_but_ran,
+            # the fault robot fits its simulator: a tool refused as unavailable is a rig that tests nothing
+            "tool_unavailable": sum(n for outcome, n in self.outcomes.items() if "(tool_unavailable)" in outcome),
         }
         return {k: v for k, v in {**counts, **self.checks}.items() if v}
 
