@@ -18,7 +18,7 @@ from robovox.sim.robot import OpRecord
 from .load import IssuedCall
 
 LATE_AFTER_S = 0.05
-NOT_SENT_REASONS = frozenset({"robot_offline", "link_down", "expired", "deadline_passed"})
+NOT_SENT_REASONS = frozenset({"robot_offline", "link_down", "expired", "deadline_passed", "unavailable"})
 """Answers that tell the model nothing reached the robot."""
 
 

@@ -162,3 +162,17 @@ def test_what_nothing_confirmed_is_never_called_a_success(
     said = outcome.from_result(call("emergency_stop"), stop, profile, result(status, message="published"))
     assert said.outcome is expected and words in said.text
     assert "succeeded" not in said.text
+
+
+def test_every_command_status_has_an_answer(profile: RobotProfile) -> None:
+    stop = tool(profile, "stop_cleaning")
+    for status in CommandStatus:
+        said = outcome.from_result(call("stop_cleaning"), stop, profile, result(status, message="why"))
+        assert said.text and said.outcome is not None
+    unavailable = outcome.from_result(
+        call("stop_cleaning"),
+        stop,
+        profile,
+        result(CommandStatus.UNAVAILABLE, message="the robot has no service /robot_navigator/stop"),
+    )
+    assert unavailable.text.startswith("stop_cleaning is unavailable: the robot has no service /robot_navigator/stop.")

@@ -95,6 +95,8 @@ class CommandStatus(StrEnum):
     """Not sent: the rosbridge link was down."""
     EXPIRED = "expired"
     """Not sent: its deadline had passed."""
+    UNAVAILABLE = "unavailable"
+    """Not sent: the adapter's check found the robot lacks what the tool needs."""
     CANCELED = "canceled"
     INTERRUPTED = "interrupted"
     """The adapter restarted, or the link dropped, while the command ran: outcome unknown, never retried."""

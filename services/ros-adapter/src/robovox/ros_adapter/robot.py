@@ -117,6 +117,15 @@ class RobotRuntime:
     async def _run(self, command: RosCommand, not_sent: CommandNotSentError | None) -> CommandResult:
         if not_sent is not None:
             return not_sent_result(command, not_sent)
+        unavailable = self.bridge.report.unavailable.get(command.tool)
+        if unavailable is not None:  # dispatched before the executor could read the check's finding
+            return CommandResult(
+                call_id=command.call_id,
+                robot_id=command.robot_id,
+                status=CommandStatus.UNAVAILABLE,
+                message=unavailable,
+                sent_to_robot=False,
+            )
         tool = self.profile.tool(command.tool)
         confirm = tool.confirm if tool is not None else None
         watch = self.bridge.hearing.expect(confirm) if confirm is not None else None

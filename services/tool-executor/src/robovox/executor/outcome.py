@@ -170,6 +170,11 @@ def from_result(call: CallRef, tool: Tool | None, profile: RobotProfile, result:
             Outcome.FAILED,
             f"{name} was not run: it could not start before its deadline. Ask the user whether it is still wanted.",
         ),
+        CommandStatus.UNAVAILABLE: (
+            Outcome.FAILED,
+            f"{name} is unavailable: {result.message}. Nothing was sent. Tell the user this function does not "
+            "work on this robot until its setup is fixed.",
+        ),
         CommandStatus.TIMED_OUT: (
             Outcome.UNKNOWN,
             f"{name} did not finish in time ({result.message}). Tell the user to check the robot before repeating it.",
