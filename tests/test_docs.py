@@ -59,3 +59,14 @@ def test_streams_doc_lists_every_key() -> None:
             assert f"`{documented}`" in doc, f"{documented} is not in docs/streams.md"
     assert "`robovox:{robot}:call:<call_id>`" in doc
     assert "`robovox:{robot}:motion_guard:<tool>:<args digest>`" in doc
+
+
+def test_the_list_of_setting_names_is_every_services_settings() -> None:
+    from robovox.shared.setting_names import SETTING_NAMES
+
+    known = {
+        f"{ENV_PREFIX}{field.upper()}"
+        for settings in (ServiceSettings, ExecutorSettings, AdapterSettings, GatewaySettings, MonitorSettings)
+        for field in settings.model_fields
+    }
+    assert known == SETTING_NAMES, "update robovox/shared/setting_names.py"

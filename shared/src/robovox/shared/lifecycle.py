@@ -16,10 +16,11 @@ from redis.asyncio import Redis
 
 from robovox.shared.errors import RoboVoxError
 from robovox.shared.logs import configure_logging
-from robovox.shared.profile import RobotProfile, load_profiles
+from robovox.shared.profile import ProfileError, RobotProfile, load_profiles
 from robovox.shared.redis_client import connect_redis
 from robovox.shared.replica import NameInUseError, ReplicaLease
 from robovox.shared.settings import EventLoop, ServiceSettings
+from robovox.shared.startup import StartupError, settings_from_environment, unknown_variables
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,16 @@ def loop_factory(kind: EventLoop) -> Callable[[], asyncio.AbstractEventLoop]:
     return uvloop.new_event_loop if kind is EventLoop.UVLOOP else asyncio.new_event_loop
 
 
-def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], settings: SettingsT) -> None:
-    """The body of every service's ``__main__``."""
+def run_service(
+    make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], settings_class: type[SettingsT]
+) -> None:
+    """The body of every service's ``__main__``: settings from the environment, profiles, then the
+    service until SIGINT / SIGTERM. A start-up problem exits non-zero with one line per problem."""
+    name = getattr(make, "name", "robovox")
+    try:
+        settings = settings_from_environment(settings_class)
+    except StartupError as exc:
+        raise SystemExit(f"{name} cannot start: bad settings:\n{exc}") from None
 
     async def serve() -> None:
         service = make(settings)
@@ -122,9 +131,13 @@ def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], s
             loop.add_signal_handler(sig, service.stop)
         await service.run()
 
-    configure_logging(settings.log_level, getattr(make, "name", "robovox"))
+    configure_logging(settings.log_level, name)
+    for warning in unknown_variables():
+        log.warning("%s", warning)
     try:
         with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
             runner.run(serve())
+    except ProfileError as exc:
+        raise SystemExit(f"{name} cannot start: bad robot profiles:\n{exc}") from None
     except ServiceFailedError as exc:
         raise SystemExit(f"{exc}") from exc

@@ -10,13 +10,14 @@ import socket
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from robovox.shared.consumer import ConsumerConfig
 from robovox.shared.limits import Limits
 
 ENV_PREFIX = "ROBOVOX_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def default_consumer_name(service: str) -> str:
@@ -108,6 +109,13 @@ class ServiceSettings(BaseSettings):
     max_dead_letter_chars: int = Field(
         default=Limits().dead_letter_chars, ge=256, description="Most characters of an entry a dead letter keeps."
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, level: str) -> str:
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return level.upper()
 
     @model_validator(mode="after")
     def _block_below_claim_idle(self) -> ServiceSettings:

@@ -8,7 +8,7 @@ from robovox.shared.lifecycle import run_service
 
 
 def main() -> None:
-    run_service(AlertMonitor, MonitorSettings())
+    run_service(AlertMonitor, MonitorSettings)
 
 
 if __name__ == "__main__":

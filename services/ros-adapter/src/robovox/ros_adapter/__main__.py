@@ -8,7 +8,7 @@ from robovox.shared.lifecycle import run_service
 
 
 def main() -> None:
-    run_service(RosAdapter, AdapterSettings())
+    run_service(RosAdapter, AdapterSettings)
 
 
 if __name__ == "__main__":

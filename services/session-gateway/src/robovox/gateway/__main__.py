@@ -8,7 +8,7 @@ from robovox.shared.lifecycle import run_service
 
 
 def main() -> None:
-    run_service(SessionGateway, GatewaySettings())
+    run_service(SessionGateway, GatewaySettings)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from robovox.shared.lifecycle import run_service
 
 
 def main() -> None:
-    run_service(ToolExecutor, ExecutorSettings())
+    run_service(ToolExecutor, ExecutorSettings)
 
 
 if __name__ == "__main__":
