@@ -52,7 +52,7 @@ def test_binding_must_name_exactly_one_ros_operation() -> None:
         "call_service: {name: /stop, type: std_srvs/srv/Trigger}",
         "call_service: {name: /stop, type: std_srvs/srv/Trigger}\n      publish: {topic: /x, type: std_msgs/msg/Bool}",
     )
-    with pytest.raises(ProfileError, match=r"r1.yaml:11: tools.0.ros: .*exactly one.*got call_service, publish"):
+    with pytest.raises(ProfileError, match=r"r1.yaml:10: tools.0.ros: .*exactly one.*got call_service, publish"):
         parse_profile(bad, "r1.yaml")
 
 
@@ -106,10 +106,28 @@ def test_robot_link_and_confirm_name_what_they_need() -> None:
     linked = MINIMAL + "robot_link: {heartbeat_topic: /battery/voltage, max_silence_s: 2, after_stall: stop}\n"
     link = parse_profile(linked, "r1.yaml").robot_link
     assert (link.heartbeat_topic, link.max_silence_s, link.after_stall) == ("/battery/voltage", 2.0, "stop")
-    with pytest.raises(ProfileError, match="heartbeat_topic /pads is not subscribed"):
+    with pytest.raises(ProfileError, match=r"r1.yaml:\d+: robot_link.heartbeat_topic: /pads is not subscribed"):
         parse_profile(MINIMAL + "robot_link: {heartbeat_topic: /pads}\n", "r1.yaml")
-    with pytest.raises(ProfileError, match="after_stall must name a service or publish tool"):
+    with pytest.raises(ProfileError, match="robot_link.after_stall: must name a service or publish tool"):
         parse_profile(MINIMAL + "robot_link: {after_stall: dance}\n", "r1.yaml")
     confirm = "    confirm: {topic: /pads, equals: up}\n"
     with pytest.raises(ProfileError, match="reads telemetry from /pads, which the profile does not subscribe"):
         parse_profile(MINIMAL.replace("    description: Stop.\n", "    description: Stop.\n" + confirm), "r1.yaml")
+
+
+def test_a_rule_across_sections_is_reported_at_its_own_line() -> None:
+    bad = MINIMAL.replace(
+        "    description: Stop.\n",
+        "    description: Stop.\n    preconditions:\n      - {topic: /pads, equals: up, message: Raise the pads.}\n",
+    )
+    with pytest.raises(ProfileError, match=r"^r1.yaml:11: tools.0.preconditions.0.topic: tool 'stop' reads"):
+        parse_profile(bad, "r1.yaml")
+    twice = MINIMAL + "  - name: stop\n    description: Again.\n    ros:\n      call_service: {name: /s, type: a/B}\n"
+    with pytest.raises(ProfileError, match=r"^r1.yaml:12: tools.1.name: 'stop' is given twice"):
+        parse_profile(twice, "r1.yaml")
+
+
+def test_a_misspelt_key_with_a_block_value_is_reported_at_the_key() -> None:
+    bad = MINIMAL.replace("    description: Stop.\n", "    description: Stop.\n    preconditons:\n      - {topic: /x}\n")
+    with pytest.raises(ProfileError, match=r"^r1.yaml:10: tools.0.preconditons: Extra inputs are not permitted"):
+        parse_profile(bad, "r1.yaml")

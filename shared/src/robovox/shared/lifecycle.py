@@ -112,9 +112,7 @@ def loop_factory(kind: EventLoop) -> Callable[[], asyncio.AbstractEventLoop]:
     return uvloop.new_event_loop if kind is EventLoop.UVLOOP else asyncio.new_event_loop
 
 
-def run_service(
-    make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], settings_class: type[SettingsT]
-) -> None:
+def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], settings_class: type[SettingsT]) -> None:
     """The body of every service's ``__main__``: settings from the environment, profiles, then the
     service until SIGINT / SIGTERM. A start-up problem exits non-zero with one line per problem."""
     name = getattr(make, "name", "robovox")

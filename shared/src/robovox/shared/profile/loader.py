@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from robovox.shared.errors import RoboVoxError
-from robovox.shared.profile.schema import RobotProfile
+from robovox.shared.profile.schema import FieldProblem, RobotProfile
 
 
 class ProfileError(RoboVoxError, ValueError):
@@ -24,7 +24,12 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if k.value == part), None)
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                break
+            line = pair[0].start_mark.line + 1  # the key's line: its value may start below it
+            node = pair[1]
+            continue
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
         else:
@@ -73,6 +78,10 @@ def parse_profile(text: str, source: str = "<profile>") -> RobotProfile:
         lines = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+            problem = err.get("ctx", {}).get("error")
+            if isinstance(problem, FieldProblem):  # a rule across sections, placed at its own field
+                loc = (*loc, *problem.loc)
+                err["msg"] = str(problem)
             field = ".".join(str(p) for p in loc) or "(profile)"
             line = _line_of(root, loc)
             where = f"{source}:{line}" if line else source

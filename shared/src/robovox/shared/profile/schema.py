@@ -40,6 +40,15 @@ ActionType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.ACTION)]
 FieldPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_{}]+(\.[A-Za-z0-9_{}]+)*$")]
 
 
+class FieldProblem(ValueError):
+    """A rule across sections broken at ``loc`` (a path into the profile, as pydantic's), so that
+    the loader names that field's line rather than the profile's first."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -243,50 +252,67 @@ class RobotProfile(_Strict):
 
     @model_validator(mode="after")
     def _unique_names(self) -> RobotProfile:
-        for what, names in (
-            ("tool", [t.name for t in self.tools]),
-            ("telemetry topic", [s.topic for s in self.telemetry]),
+        for section, key, names in (
+            ("tools", "name", [t.name for t in self.tools]),
+            ("telemetry", "topic", [s.topic for s in self.telemetry]),
         ):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            if dupes:
-                raise ValueError(f"{what} names must be unique; repeated: {', '.join(dupes)}")
+            for index, name in enumerate(names):
+                if name in names[:index]:
+                    raise FieldProblem((section, index, key), f"{name!r} is given twice; names must be unique")
         subscribed = {s.topic for s in self.telemetry} | self.alerts.derived_topics()
-        unread = sorted(self.alerts.topics() - subscribed)
-        if unread:
-            raise ValueError(f"alerts read {', '.join(unread)}, which the profile does not subscribe under telemetry")
-        self._check_robot_link(subscribed)
-        for tool in self.tools:
-            needed = [p.topic for p in tool.preconditions]
+        read: list[tuple[tuple[str | int, ...], str]] = [
+            (("alerts", "rules", i, "topic"), r.topic) for i, r in enumerate(self.alerts.rules)
+        ]
+        read += [(("alerts", "context", i, "topic"), c.topic) for i, c in enumerate(self.alerts.context)]
+        for loc, topic in read:
+            if topic not in subscribed:
+                raise FieldProblem(loc, f"{topic} is not subscribed under telemetry, so nothing would ever arrive")
+        forecast = self.alerts.battery_forecast
+        if forecast is not None and forecast.topic not in subscribed:
+            raise FieldProblem(
+                ("alerts", "battery_forecast", "topic"), f"{forecast.topic} is not subscribed under telemetry"
+            )
+        self._check_robot_link()
+        for index, tool in enumerate(self.tools):
+            uses: list[tuple[tuple[str | int, ...], str]] = [
+                (("preconditions", i, "topic"), p.topic) for i, p in enumerate(tool.preconditions)
+            ]
             if tool.ros.read_telemetry is not None:
-                needed.append(tool.ros.read_telemetry.topic)
+                uses.append((("ros", "read_telemetry", "topic"), tool.ros.read_telemetry.topic))
             if tool.confirm is not None:
-                needed.append(tool.confirm.topic)
-            missing = sorted(set(needed) - subscribed)
-            if missing:
-                raise ValueError(
-                    f"tool {tool.name!r} reads telemetry from {', '.join(missing)}, "
-                    "which the profile does not subscribe under telemetry"
-                )
+                uses.append((("confirm", "topic"), tool.confirm.topic))
+            for loc, topic in uses:
+                if topic not in subscribed:
+                    raise FieldProblem(
+                        ("tools", index, *loc),
+                        f"tool {tool.name!r} reads telemetry from {topic}, which the profile does not subscribe "
+                        "under telemetry",
+                    )
         return self
 
-    def _check_robot_link(self, subscribed: set[str]) -> None:
+    def _check_robot_link(self) -> None:
         link = self.robot_link
         if link.heartbeat_topic is not None:
             if link.heartbeat_topic not in {s.topic for s in self.telemetry}:
-                raise ValueError(f"robot_link.heartbeat_topic {link.heartbeat_topic} is not subscribed under telemetry")
-            for rule in self.alerts.rules:
+                raise FieldProblem(
+                    ("robot_link", "heartbeat_topic"), f"{link.heartbeat_topic} is not subscribed under telemetry"
+                )
+            for index, rule in enumerate(self.alerts.rules):
                 if rule.topic == link.heartbeat_topic and rule.missing_for_s not in (None, link.max_silence_s):
-                    raise ValueError(
+                    raise FieldProblem(
+                        ("alerts", "rules", index, "missing_for_s"),
                         f"alert {rule.name!r} calls {rule.topic} silent after {rule.missing_for_s:g} s but "
                         f"robot_link.max_silence_s is {link.max_silence_s:g} s: give both the same value, so "
-                        "that the alert and the robot's link state agree"
+                        "that the alert and the robot's link state agree",
                     )
         if link.after_stall is not None:
             tool = self.tool(link.after_stall)
             if tool is None or (tool.ros.call_service is None and tool.ros.publish is None):
-                raise ValueError(f"robot_link.after_stall must name a service or publish tool ({link.after_stall!r})")
+                raise FieldProblem(
+                    ("robot_link", "after_stall"), f"must name a service or publish tool ({link.after_stall!r})"
+                )
             if tool.parameters.get("required"):
-                raise ValueError(f"robot_link.after_stall tool {tool.name!r} must take no required arguments")
+                raise FieldProblem(("robot_link", "after_stall"), f"tool {tool.name!r} must take no required arguments")
 
     def heartbeat_topics(self) -> set[str]:
         """The topics whose messages prove the robot is heard."""
