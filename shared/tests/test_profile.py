@@ -108,7 +108,7 @@ def test_robot_link_and_confirm_name_what_they_need() -> None:
     assert (link.heartbeat_topic, link.max_silence_s, link.after_stall) == ("/battery/voltage", 2.0, "stop")
     with pytest.raises(ProfileError, match=r"r1.yaml:\d+: robot_link.heartbeat_topic: /pads is not subscribed"):
         parse_profile(MINIMAL + "robot_link: {heartbeat_topic: /pads}\n", "r1.yaml")
-    with pytest.raises(ProfileError, match="robot_link.after_stall: must name a service or publish tool"):
+    with pytest.raises(ProfileError, match=r"robot_link\.after_stall: must name a service or publish tool"):
         parse_profile(MINIMAL + "robot_link: {after_stall: dance}\n", "r1.yaml")
     confirm = "    confirm: {topic: /pads, equals: up}\n"
     with pytest.raises(ProfileError, match="reads telemetry from /pads, which the profile does not subscribe"):
@@ -128,6 +128,7 @@ def test_a_rule_across_sections_is_reported_at_its_own_line() -> None:
 
 
 def test_a_misspelt_key_with_a_block_value_is_reported_at_the_key() -> None:
-    bad = MINIMAL.replace("    description: Stop.\n", "    description: Stop.\n    preconditons:\n      - {topic: /x}\n")
+    misspelt = "    description: Stop.\n    preconditons:\n      - {topic: /x}\n"
+    bad = MINIMAL.replace("    description: Stop.\n", misspelt)
     with pytest.raises(ProfileError, match=r"^r1.yaml:10: tools.0.preconditons: Extra inputs are not permitted"):
         parse_profile(bad, "r1.yaml")
