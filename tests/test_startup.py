@@ -4,6 +4,7 @@ run as a user would)."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -54,4 +55,22 @@ def test_a_bad_profile_stops_the_service_naming_file_line_and_field(module: str,
     where = f"{tmp_path / 'r1.yaml'}:9"
     assert done.stderr.strip().endswith(
         f"cannot start: bad robot profiles:\n{where}: tools.0.timeout_s: Input should be greater than 0"
+    )
+
+
+def test_a_taken_api_port_stops_the_gateway_with_a_hint(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = start(
+            "robovox.gateway",
+            ROBOVOX_API_TOKEN="t" * 16,
+            ROBOVOX_API_PORT=str(port),
+            ROBOVOX_REDIS_URL="redis://127.0.0.1:9/0",
+        )
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith(
+        f"session-gateway cannot start: ROBOVOX_API_PORT={port}: cannot listen on 127.0.0.1:{port}: "
+        "Address already in use (another process has it? free it, or pick another port; 0 takes a free one)"
     )

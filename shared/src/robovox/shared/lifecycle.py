@@ -137,5 +137,7 @@ def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], s
             runner.run(serve())
     except ProfileError as exc:
         raise SystemExit(f"{name} cannot start: bad robot profiles:\n{exc}") from None
+    except StartupError as exc:
+        raise SystemExit(f"{name} cannot start: {exc}") from None
     except ServiceFailedError as exc:
         raise SystemExit(f"{exc}") from exc

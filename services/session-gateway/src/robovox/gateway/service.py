@@ -26,6 +26,7 @@ from robovox.shared.lifecycle import RobotService
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 from robovox.shared.profile import RobotProfile
 from robovox.shared.redis_client import connect_redis
+from robovox.shared.startup import StartupError
 from robovox.shared.streams import Group
 from robovox.shared.webrtc import restrict_ice_host_addresses
 
@@ -50,6 +51,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         self.api_port: int | None = None
         """The port the API listens on, once it does."""
         self.api_started = asyncio.Event()
+        self._api_socket: socket.socket | None = None
         self.loop_lag = LoopLagMonitor()
         self.dispatch_ms = RecentSamples()
         self.dispatch_connection = DispatchConnection(settings.redis_url, scripts=[PUBLISH_SCRIPT])
@@ -58,6 +60,20 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
     async def prepare(self) -> None:
         restrict_ice_host_addresses(self.settings.ice_host_addresses)
         self._signaling = RealtimeSignaling(self.settings)
+
+    def _bind_api(self) -> socket.socket:
+        host, port = self.settings.api_host, self.settings.api_port
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise StartupError(
+                f"ROBOVOX_API_PORT={port}: cannot listen on {host}:{port}: {exc.strerror} "
+                "(another process has it? free it, or pick another port; 0 takes a free one)"
+            ) from None
+        return sock
 
     def make_worker(self, redis: Redis, profile: RobotProfile) -> RobotVoice:
         assert self._signaling is not None
@@ -76,6 +92,8 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         )
 
     async def run(self) -> None:
+        if self.settings.api_enabled:
+            self._api_socket = self._bind_api()  # before anything starts: a taken port ends the start
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
         lag = asyncio.create_task(self.loop_lag.run(self.stopping))
         dispatch_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
@@ -111,10 +129,8 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
             app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"
         )
         server = _ApiServer(config)
-        family = socket.AF_INET6 if ":" in self.settings.api_host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.settings.api_host, self.settings.api_port))
+        sock = self._api_socket
+        assert sock is not None, "prepare() binds the API socket"
         self.api_port = sock.getsockname()[1]
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         log.info("API on http://%s:%d", self.settings.api_host, self.api_port)
