@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,41 @@ def test_embedded_default_talks_to_the_robot_through_the_emulated_realtime_sessi
         "user: hello robot",
         "assistant: You said: hello robot",
     ]
+
+
+def test_a_taken_simulator_port_is_said_at_once_with_the_way_out(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "robovox.sim.embedded", "--redis-port", "0", "--sim-port", str(port)]
+        run = subprocess.run(
+            [*command, "--state-dir", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=60
+        )
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert run.stderr.strip() == (
+        f"make demo: port {port} for the robot simulator is taken (Address already in use); another rosbridge "
+        "or Redis may be running. Stop it, or run make demo ARGS='--sim-port 0' to pick a free port."
+    )
+
+
+def test_the_embedded_default_plays_a_ros1_bridge_with_the_same_profile(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "robovox.sim.embedded",
+        "--redis-port",
+        "0",
+        "--sim-port",
+        "0",
+        "--dialect",
+        "ros1",
+    ]
+    command += ["--state-dir", str(tmp_path), "--call", "move_to_corner corner=front_left", "--call", "emergency_stop"]
+    run = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=90)
+    assert run.returncode == 0, run.stderr
+    outcomes = [line for line in run.stdout.splitlines() if line.startswith("[")]
+    assert outcomes[0].startswith("[succeeded, speak now] move_to_corner succeeded")
+    assert outcomes[1] == (
+        "[succeeded, speak now] emergency_stop succeeded: confirmed: /robot_navigator/status data is 'emergency_stop'"
+    )

@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -225,6 +226,16 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
                 await redis.aclose()
 
 
+def port_taken(port: int) -> str | None:
+    """Why 127.0.0.1:``port`` cannot be listened on, or None if it can."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profiles", default="deploy/profiles", help="folder of robot profiles")
@@ -243,6 +254,16 @@ def main() -> None:
     parser.add_argument("--say", action="append", default=[], help="say this to the robot's session; repeatable")
     args = parser.parse_args()
     state_dir = Path(args.state_dir).resolve()
+    for port, option, what in (
+        (args.sim_port, "--sim-port", "robot simulator"),
+        (args.redis_port, "--redis-port", "Redis"),
+    ):
+        taken = port_taken(port) if port else None
+        if taken:
+            raise SystemExit(
+                f"make demo: port {port} for the {what} is taken ({taken}); another rosbridge or Redis may be "
+                f"running. Stop it, or run make demo ARGS='{option} 0' to pick a free port."
+            )
     sim_port = args.sim_port or free_port()
     profiles = prepare_profiles(Path(args.profiles), state_dir / "profiles", f"ws://127.0.0.1:{sim_port}")
     # SIGTERM ends the demo like Ctrl-C, so its child processes are stopped too, not orphaned.
