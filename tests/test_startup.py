@@ -49,7 +49,13 @@ def test_bad_settings_stop_the_service_with_a_line_each(module: str) -> None:
 @pytest.mark.parametrize("module", SERVICES)
 def test_a_bad_profile_stops_the_service_naming_file_line_and_field(module: str, tmp_path: Path) -> None:
     (tmp_path / "r1.yaml").write_text(BAD_PROFILE)
-    done = start(module, ROBOVOX_PROFILES_DIR=str(tmp_path), ROBOVOX_BLOK_MS="500", ROBOVOX_API_ENABLED="false")
+    done = start(
+        module,
+        ROBOVOX_PROFILES_DIR=str(tmp_path),
+        ROBOVOX_BLOK_MS="500",
+        ROBOVOX_API_ENABLED="false",
+        ROBOVOX_OPENAI_API_KEY="sk-test",
+    )
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "ROBOVOX_BLOK_MS is not a RoboVox setting (did you mean ROBOVOX_BLOCK_MS?); it is ignored" in done.stderr
     where = f"{tmp_path / 'r1.yaml'}:9"
@@ -66,6 +72,7 @@ def test_a_taken_api_port_stops_the_gateway_with_a_hint(tmp_path: Path) -> None:
         done = start(
             "robovox.gateway",
             ROBOVOX_API_TOKEN="t" * 16,
+            ROBOVOX_OPENAI_API_KEY="sk-test",
             ROBOVOX_API_PORT=str(port),
             ROBOVOX_REDIS_URL="redis://127.0.0.1:9/0",
         )
@@ -73,4 +80,13 @@ def test_a_taken_api_port_stops_the_gateway_with_a_hint(tmp_path: Path) -> None:
     assert done.stderr.strip().endswith(
         f"session-gateway cannot start: ROBOVOX_API_PORT={port}: cannot listen on 127.0.0.1:{port}: "
         "Address already in use (another process has it? free it, or pick another port; 0 takes a free one)"
+    )
+
+
+def test_a_gateway_without_a_key_says_so_at_once() -> None:
+    done = start("robovox.gateway", ROBOVOX_API_TOKEN="t" * 16)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.stderr.strip().split("\n")[-1] == (
+        "ROBOVOX_OPENAI_API_KEY is not set: the gateway cannot open Realtime sessions with https://api.openai.com/v1 "
+        "(set the key, or point ROBOVOX_REALTIME_BASE_URL at a Realtime emulator, as make demo does)"
     )

@@ -149,6 +149,12 @@ class GatewaySettings(ServiceSettings):
             raise ValueError(
                 "ROBOVOX_API_TOKEN must be set while the HTTP API is on (or set ROBOVOX_API_ENABLED=false)"
             )
+        if not self.openai_api_key.get_secret_value():
+            raise ValueError(
+                f"ROBOVOX_OPENAI_API_KEY is not set: the gateway cannot open Realtime sessions with "
+                f"{self.realtime_base_url} (set the key, or point ROBOVOX_REALTIME_BASE_URL at a Realtime "
+                "emulator, as make demo does)"
+            )
         if self.session_retry_initial_s > self.session_retry_max_s:
             raise ValueError("ROBOVOX_SESSION_RETRY_INITIAL_S must not exceed ROBOVOX_SESSION_RETRY_MAX_S")
         return self
