@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -92,3 +94,30 @@ def test_the_embedded_default_plays_a_ros1_bridge_with_the_same_profile(tmp_path
     assert outcomes[1] == (
         "[succeeded, speak now] emergency_stop succeeded: confirmed: /robot_navigator/status data is 'emergency_stop'"
     )
+
+
+def test_ctrl_c_stops_the_services_first_and_redis_last_within_5_s(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "robovox.sim.embedded", "--redis-port", "0", "--sim-port", "0"]
+    demo = subprocess.Popen(
+        [*command, "--state-dir", str(tmp_path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:  # until it is up
+            if line.startswith("RoboVox is up."):
+                break
+        pressed = time.monotonic()
+        os.killpg(demo.pid, signal.SIGINT)  # what Ctrl-C sends: the whole foreground process group
+        _out, err = demo.communicate(timeout=30)
+        took_s = time.monotonic() - pressed
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+    assert took_s < 5.0, f"Ctrl-C took {took_s:.1f} s"
+    assert "Traceback" not in err, err
+    assert "Redis unreachable" not in err and "Redis unavailable" not in err, "Redis stopped before the services"

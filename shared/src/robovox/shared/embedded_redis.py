@@ -85,7 +85,9 @@ class EmbeddedRedis:
             "--protected-mode", "yes",
             "--loglevel", "warning",
         ]  # fmt: skip
-        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its own session: a Ctrl-C at a terminal goes to the process that owns this server, which stops
+        # it last, after the services that use it.
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         self._wait_until_ready()
         return self
 

@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,8 @@ def parse_call(line: str) -> tuple[str, str]:
 
 @contextlib.contextmanager
 def processes(commands: list[tuple[list[str], dict[str, str]]]) -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs = [subprocess.Popen(cmd, env=env) for cmd, env in commands]
+    # Their own sessions: a Ctrl-C at the terminal reaches the demo alone, which stops them in order.
+    procs = [subprocess.Popen(cmd, env=env, start_new_session=True) for cmd, env in commands]
     try:
         yield procs
     finally:
@@ -165,7 +167,7 @@ async def prompt(redis: Redis, profile: RobotProfile, gateway: Gateway) -> None:
     print("Type what you would say to the robot, or a tool call such as `start_cleaning option=TurnRight`.")
     print("`quit` or Ctrl-D ends.\n")
     while True:
-        line = await asyncio.to_thread(_read_line)
+        line = await _read_line_in_daemon_thread()
         if line is None or line.strip() in ("quit", "exit"):
             return
         if line.split(" ", 1)[0] in tools:
@@ -179,6 +181,20 @@ def _read_line() -> str | None:
         return input("robovox> ")
     except EOFError:
         return None
+
+
+async def _read_line_in_daemon_thread() -> str | None:
+    """``input()`` on a daemon thread: Ctrl-C ends the demo at once, instead of asyncio's shutdown
+    waiting for the executor thread blocked in ``input()`` until Enter."""
+    loop = asyncio.get_running_loop()
+    line: asyncio.Future[str | None] = loop.create_future()
+
+    def read() -> None:
+        value = _read_line()
+        loop.call_soon_threadsafe(lambda: None if line.done() else line.set_result(value))
+
+    threading.Thread(target=read, name="demo-prompt", daemon=True).start()
+    return await line
 
 
 async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, RobotProfile], sim_port: int) -> None:
@@ -222,6 +238,8 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
                         await asyncio.Event().wait()  # until SIGINT / SIGTERM
                 finally:
                     alerts.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await alerts  # ended before Redis stops, so it never sees Redis go
             finally:
                 await redis.aclose()
 
