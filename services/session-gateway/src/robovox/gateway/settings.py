@@ -138,6 +138,12 @@ class GatewaySettings(ServiceSettings):
         description="Answer CORS requests with `Access-Control-Allow-Credentials: true` (cookies); the API "
         "authenticates with `Authorization: Bearer` and needs none. Refused at start-up with `*` in the origins.",
     )
+    client_peer_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="A client whose peer has answered no consent check (one a second) for this long is gone: it "
+        "loses its place and the microphone.",
+    )
     clients_per_robot: int = Field(
         default=8, ge=1, description="Most clients (consoles, Realtime pages) joined to one robot at a time."
     )
