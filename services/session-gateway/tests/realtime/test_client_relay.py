@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openai.types.realtime import ResponseCreatedEvent, ResponseDoneEvent
+from openai.types.realtime import RealtimeErrorEvent, ResponseCreatedEvent, ResponseDoneEvent
 
 from robovox.gateway.realtime.client_relay import for_clients
 from robovox.gateway.realtime.sequencer import REQUEST_METADATA_KEY
@@ -50,3 +50,19 @@ def test_a_response_carries_the_pages_metadata_and_never_the_gateways_key() -> N
     assert gateways is not None and ResponseDoneEvent.model_validate(gateways).response.metadata is None
     untouched = response("response.done", {"topic": "x"})
     assert relayed(untouched) == untouched
+
+
+def error(code: str, about: str | None) -> dict[str, Any]:
+    body = {"type": "invalid_request_error", "code": code, "message": "m", "param": None, "event_id": about}
+    return {"type": "error", "event_id": "event_5", "error": body}
+
+
+def test_the_sequencers_own_collisions_are_not_shown_and_a_pages_error_names_its_event() -> None:
+    assert relayed(error("conversation_already_has_active_response", "rv_1")) is None
+    assert relayed(error("response_cancel_not_active", "rv_2")) is None
+    raw = json.dumps(error("invalid_value", "rv_3"))
+    mapped = for_clients(json.loads(raw), raw, set(), {"rv_3": "evt_page_7"})
+    assert mapped is not None
+    parsed = RealtimeErrorEvent.model_validate_json(mapped)
+    assert parsed.error.event_id == "evt_page_7" and parsed.event_id == "event_5"
+    assert for_clients(json.loads(raw), raw, set(), {}) == raw

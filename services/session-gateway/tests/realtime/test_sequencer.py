@@ -200,3 +200,14 @@ async def test_a_refused_out_of_band_request_is_dropped_and_concerns_the_sequenc
     (create,) = wire.creates()
     assert seq.on_error("invalid_value", create["event_id"])
     assert seq.take_pending() == []
+
+
+async def test_a_clients_own_request_keeps_its_event_id_until_created_or_refused() -> None:
+    seq, wire = make()
+    seq.request(ResponseRequest(source="operator:op", options={"conversation": "none"}, client_event_id="evt_p"))
+    seq.request(ResponseRequest(source="operator:op", options={"output_modalities": ["text"]}, client_event_id="evt_q"))
+    side, main = wire.creates()
+    assert seq.client_event_ids == {side["event_id"]: "evt_p", main["event_id"]: "evt_q"}
+    seq.on_error("invalid_value", side["event_id"])
+    seq.on_response_created("resp_1", main["response"]["metadata"])
+    assert seq.client_event_ids == {}

@@ -83,7 +83,10 @@ class ClientRequests:
             options = response_options(event.get("response"), REQUEST_METADATA_KEY)
             instructions = options.pop("instructions", None)
             if options or instructions or not queued_to_speak:  # a queued item already asks for a plain answer
-                request = ResponseRequest(instructions=instructions, source=self._source, options=options)
+                client_event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
+                request = ResponseRequest(
+                    instructions=instructions, source=self._source, options=options, client_event_id=client_event_id
+                )
                 self._robot.request_response(request)
         elif kind == "response.cancel":
             self._robot.cancel_response()

@@ -6,6 +6,10 @@
 - ``session_expired`` is the gateway's business: it has already replaced the
   session, and clients are told with ``robovox.session`` (a page written for
   OpenAI takes the error as the end of its session).
+- The sequencer's own business is not shown: a collision
+  (``conversation_already_has_active_response``: the request waits its turn) or
+  a cancel that found nothing to cancel. An error about a client's own
+  ``response.create`` names that client's ``event_id``, not the gateway's.
 - A ``response.created`` / ``response.done`` carries the metadata of the request
   it answers: the gateway's own key (``robovox_request``) is taken out, so a
   page sees its own metadata, and a response the page did not ask for has none.
@@ -14,20 +18,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from typing import Any, Final
 
-from robovox.gateway.realtime.sequencer import REQUEST_METADATA_KEY
+from robovox.gateway.realtime.sequencer import ACTIVE_RESPONSE, CANCEL_NOT_ACTIVE, REQUEST_METADATA_KEY
 
 SESSION_EXPIRED: Final = "session_expired"
+HIDDEN_CODES: Final = frozenset({SESSION_EXPIRED, ACTIVE_RESPONSE, CANCEL_NOT_ACTIVE})
 ITEM_EVENTS: Final = frozenset(
     {"conversation.item.added", "conversation.item.done", "conversation.item.created", "conversation.item.retrieved"}
 )
 RESPONSE_EVENTS: Final = frozenset({"response.created", "response.done"})
 
 
-def for_clients(event: dict[str, Any], raw: str, replayed: Container[str]) -> str | None:
-    """The event as clients get it (``raw`` when unchanged), or None when they do not see it."""
+def for_clients(
+    event: dict[str, Any], raw: str, replayed: Container[str], client_event_ids: Mapping[str, str] | None = None
+) -> str | None:
+    """The event as clients get it (``raw`` when unchanged), or None when they do not see it.
+    ``client_event_ids`` maps the gateway's ``response.create`` event ids to the clients' own."""
     kind = event.get("type")
     if kind in ITEM_EVENTS:
         item = event.get("item")
@@ -38,8 +46,14 @@ def for_clients(event: dict[str, Any], raw: str, replayed: Container[str]) -> st
         return _without_request_key(event, raw)
     if kind == "error":
         error = event.get("error")
-        if isinstance(error, dict) and (error.get("code") == SESSION_EXPIRED or error.get("event_id") in replayed):
+        if not isinstance(error, dict):
+            return raw
+        about = error.get("event_id")
+        if error.get("code") in HIDDEN_CODES or about in replayed:
             return None
+        if client_event_ids and isinstance(about, str) and about in client_event_ids:
+            changed = {**event, "error": {**error, "event_id": client_event_ids[about]}}
+            return json.dumps(changed, separators=(",", ":"), ensure_ascii=False)
     return raw
 
 

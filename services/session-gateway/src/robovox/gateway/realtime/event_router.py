@@ -111,7 +111,7 @@ class ServerEventRouter:
         elif kind == "rate_limits.updated":
             session.rate_limits_text = raw
         if session.serving_clients and len(self._clients):
-            relayed = for_clients(event, raw, session.replayed_ids)
+            relayed = for_clients(event, raw, session.replayed_ids, session.sequencer.client_event_ids)
             if relayed is not None:
                 self._clients.broadcast_text(relayed)
         handler = self._handlers.get(str(kind))

@@ -54,6 +54,8 @@ class ResponseRequest:
     source: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
     """A client's checked ``response.create`` options (instructions among them go to ``instructions``)."""
+    client_event_id: str | None = None
+    """The ``event_id`` of the client's own ``response.create``, named in an error about it."""
 
     @property
     def out_of_band(self) -> bool:
@@ -82,6 +84,8 @@ class ResponseSequencer:
         """Out-of-band response.create event_id -> its request, until created or refused."""
         self._out_of_band_running: set[str] = set()
         """Ids of the out-of-band responses not done yet."""
+        self.client_event_ids: dict[str, str] = {}
+        """response.create event_id -> the client's own event_id, for a client's request with one."""
         self._active: str | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self.idle = asyncio.Event()
@@ -113,12 +117,14 @@ class ResponseSequencer:
         self._queue.clear()
         self._out_of_band.clear()
         self._out_of_band_running.clear()
+        self.client_event_ids.clear()
         self._set_active(None)
         return pending
 
     # Server events
     def on_response_created(self, response_id: str, metadata: dict[str, Any] | None) -> None:
         request_id = str((metadata or {}).get(REQUEST_METADATA_KEY) or "")
+        self.client_event_ids.pop(request_id, None)
         if self._out_of_band.pop(request_id, None) is not None:
             self._out_of_band_running.add(response_id)
             return
@@ -143,6 +149,8 @@ class ResponseSequencer:
         """Handle an ``error`` event; True if it concerned the sequencer (and is handled)."""
         if code == CANCEL_NOT_ACTIVE:
             return True
+        if event_id and code != ACTIVE_RESPONSE:
+            self.client_event_ids.pop(event_id, None)
         if event_id and self._out_of_band.pop(event_id, None) is not None:
             log.warning("out-of-band response.create %s refused (%s)", event_id, code)
             return True
@@ -200,6 +208,8 @@ class ResponseSequencer:
         instructions = self._instructions(batch)
         if instructions:
             response["instructions"] = instructions
+        if len(batch) == 1 and batch[0].client_event_id:
+            self.client_event_ids[event_id] = batch[0].client_event_id
         self._send({"type": "response.create", "event_id": event_id, "response": response})
         return event_id
 
