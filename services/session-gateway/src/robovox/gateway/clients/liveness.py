@@ -33,12 +33,13 @@ def _ice_connection(pc: RTCPeerConnection) -> Any | None:
     return getattr(sctp.transport.transport, "_connection", None)
 
 
-async def _probe(connection: Any) -> bool:
-    """One consent check on each nominated pair; True if one was answered."""
+async def _probe(connection: Any) -> bool | None:
+    """One consent check on each nominated pair: True if one was answered, False if none was,
+    None when there is nothing to check (no nominated pair yet, or an aioice this does not know)."""
     password = getattr(connection, "remote_password", None)
     pairs = list(getattr(connection, "_nominated", {}).values())
-    if not password or not pairs:
-        return False
+    if not password or not pairs or not hasattr(connection, "build_request"):
+        return None
     answered = False
     for pair in pairs:
         request = connection.build_request(pair, nominate=False)
@@ -57,7 +58,9 @@ async def watch_peer(pc: RTCPeerConnection, peer_timeout_s: float, probe_interva
     while True:
         started = time.monotonic()
         connection = _ice_connection(pc)
-        if connection is not None and await _probe(connection):
+        # Unknown counts as alive: a peer is never taken for gone for want of a way to ask it
+        # (aioice's own 30 s consent timer still holds then).
+        if connection is None or await _probe(connection) is not False:
             last_answer = time.monotonic()
         silent_s = time.monotonic() - last_answer
         if silent_s >= peer_timeout_s:
