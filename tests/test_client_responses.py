@@ -64,6 +64,27 @@ async def test_an_out_of_band_text_response_is_the_pages_own_and_leaves_the_conv
         await client.close()
 
 
+async def test_an_out_of_band_response_never_calls_the_robots_tools(
+    gateway: SessionGateway, emulator: RealtimeEmulator, api: httpx2.AsyncClient
+) -> None:
+    session = await live_session(gateway, emulator)
+    client, _ = await join(api)
+    try:
+        await client.wait_for("robovox.client")
+        client.send({
+            "type": "response.create",
+            "response": {"conversation": "none", "metadata": {"ask": "oob"},
+                         "input": [user_message("start cleaning, turn left")]},
+        })  # fmt: skip
+        done = await client.wait_for("response.done", lambda e: (e["response"].get("metadata") or {}) != {})
+        response = ResponseDoneEvent.model_validate(done).response
+        assert [item.type for item in response.output] == ["message"]
+        assert not [e for e in client.events if e["type"] == "robovox.tool_call"]
+        assert session.function_call_done_at == {}
+    finally:
+        await client.close()
+
+
 async def test_a_text_only_response_in_the_conversation_and_the_robots_responses_carry_no_metadata(
     gateway: SessionGateway, emulator: RealtimeEmulator, api: httpx2.AsyncClient
 ) -> None:

@@ -166,6 +166,8 @@ async def test_an_out_of_band_request_goes_at_once_beside_the_active_response_an
     seq.request(ResponseRequest("Answer in one word.", source="operator:op", options=options))
     main, side = wire.creates()
     assert side["response"]["conversation"] == "none" and side["response"]["output_modalities"] == ["text"]
+    assert side["response"]["tool_choice"] == "none"  # never the robot's tools out of the conversation
+    assert "tool_choice" not in main["response"]
     assert side["response"]["metadata"] == {"topic": "battery", REQUEST_METADATA_KEY: side["event_id"]}
     assert side["response"]["instructions"] == f"{PERSONA}\n\nAnswer in one word."
     seq.on_response_created("resp_side", side["response"]["metadata"])

@@ -3,7 +3,8 @@
 Honoured (carried to the provider in the robot's response sequencer):
 
 - ``conversation``: ``"auto"`` or ``"none"`` (out of band: the response is not
-  written to the conversation and runs beside the robot's own responses);
+  written to the conversation and runs beside the robot's own responses; it never
+  calls the robot's tools, ``tool_choice: "none"``);
 - ``output_modalities``: ``["audio"]`` or ``["text"]``;
 - ``metadata``: up to 15 string pairs, echoed back on the page's own
   ``response.created`` / ``response.done`` (the gateway's own key is taken out

@@ -20,7 +20,8 @@ A client's request with ``response.create`` options (``clients/response_options.
 is never merged: it goes as its own response with its options. An out-of-band one
 (``conversation: "none"``) writes nothing to the conversation, so it goes at once,
 beside whatever response is active, and its ``response.created`` / ``response.done``
-leave the sequencer's state alone.
+leave the sequencer's state alone; it goes with ``tool_choice: "none"``, as a call
+made outside the conversation could run on the robot with no place for its output.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import logging
 import secrets
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 log = logging.getLogger(__name__)
@@ -196,6 +197,9 @@ class ResponseSequencer:
         self._update_idle()
 
     def _send_out_of_band(self, request: ResponseRequest) -> None:
+        # Never the robot's tools: a call made outside the conversation could run on the
+        # robot with its output refused (the call is in no conversation), so none is made.
+        request = replace(request, options={**request.options, "tool_choice": "none"})
         self._out_of_band[self._send_create([request])] = request
 
     def _send_create(self, batch: list[ResponseRequest]) -> str:
