@@ -24,7 +24,10 @@ async def test_every_route_but_health_needs_the_bearer_token(gateway: SessionGat
             refused = await anonymous.get("/v1/robots", headers=headers)
             assert refused.status_code == 401
             assert refused.headers["www-authenticate"] == "Bearer"
-            assert refused.json() == {"error": {"code": "unauthorized", "message": "a valid bearer token is required"}}
+            assert refused.json() == {
+                    "error": {"message": "a valid bearer token is required", "type": "invalid_request_error",
+                              "param": None, "code": "unauthorized"}
+                }  # fmt: skip
 
 
 async def test_bad_requests_get_clear_json_errors(api: httpx2.AsyncClient, gateway: SessionGateway) -> None:

@@ -156,3 +156,60 @@ async def test_pending_requests_move_to_the_next_session() -> None:
     pending = seq.take_pending()
     assert [r.instructions for r in pending] == ["Sent.", "Queued."]
     assert seq.idle.is_set() and not seq.busy
+
+
+async def test_an_out_of_band_request_goes_at_once_beside_the_active_response_and_leaves_it_alone() -> None:
+    seq, wire = make()
+    seq.request(ResponseRequest())
+    created(seq, wire, "resp_main")
+    options = {"conversation": "none", "output_modalities": ["text"], "metadata": {"topic": "battery"}}
+    seq.request(ResponseRequest("Answer in one word.", source="operator:op", options=options))
+    main, side = wire.creates()
+    assert side["response"]["conversation"] == "none" and side["response"]["output_modalities"] == ["text"]
+    assert side["response"]["tool_choice"] == "none"  # never the robot's tools out of the conversation
+    assert "tool_choice" not in main["response"]
+    assert side["response"]["metadata"] == {"topic": "battery", REQUEST_METADATA_KEY: side["event_id"]}
+    assert side["response"]["instructions"] == f"{PERSONA}\n\nAnswer in one word."
+    seq.on_response_created("resp_side", side["response"]["metadata"])
+    seq.on_response_done("resp_side")
+    assert seq.busy  # the robot's own response is still the active one
+    seq.on_response_done("resp_main")
+    assert not seq.busy and seq.idle.is_set()
+    assert main["response"]["metadata"] == {REQUEST_METADATA_KEY: main["event_id"]}
+
+
+async def test_a_request_with_options_is_never_merged_with_others() -> None:
+    seq, wire = make()
+    seq.request(ResponseRequest())
+    created(seq, wire, "resp_1")
+    seq.request(ResponseRequest("one"))
+    seq.request(ResponseRequest(source="operator:op", options={"output_modalities": ["text"]}))
+    seq.request(ResponseRequest("two"))
+    seq.on_response_done("resp_1")
+    assert "output_modalities" not in wire.creates()[-1]["response"]
+    created(seq, wire, "resp_2")
+    seq.on_response_done("resp_2")
+    assert wire.creates()[-1]["response"]["output_modalities"] == ["text"]
+    created(seq, wire, "resp_3")
+    seq.on_response_done("resp_3")
+    assert wire.creates()[-1]["response"]["instructions"] == f"{PERSONA}\n\ntwo"
+    assert len(wire.creates()) == 4
+
+
+async def test_a_refused_out_of_band_request_is_dropped_and_concerns_the_sequencer() -> None:
+    seq, wire = make()
+    seq.request(ResponseRequest(options={"conversation": "none"}))
+    (create,) = wire.creates()
+    assert seq.on_error("invalid_value", create["event_id"])
+    assert seq.take_pending() == []
+
+
+async def test_a_clients_own_request_keeps_its_event_id_until_created_or_refused() -> None:
+    seq, wire = make()
+    seq.request(ResponseRequest(source="operator:op", options={"conversation": "none"}, client_event_id="evt_p"))
+    seq.request(ResponseRequest(source="operator:op", options={"output_modalities": ["text"]}, client_event_id="evt_q"))
+    side, main = wire.creates()
+    assert seq.client_event_ids == {side["event_id"]: "evt_p", main["event_id"]: "evt_q"}
+    seq.on_error("invalid_value", side["event_id"])
+    seq.on_response_created("resp_1", main["response"]["metadata"])
+    assert seq.client_event_ids == {}

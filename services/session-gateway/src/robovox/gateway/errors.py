@@ -1,12 +1,15 @@
 """The session gateway's errors: every one derives from ``GatewayError``.
 
-``ApiError`` is what a client is told when the gateway refuses it: over HTTP as
-``{"error": {"code": ..., "message": ...}}`` with the code's status, or on a
-client's ``oai-events`` channel as an ``error`` event naming the refused event.
+``ApiError`` is what a client is told when the gateway refuses it, in OpenAI's
+shapes: over HTTP as ``{"error": {"message", "type", "param", "code"}}`` with the
+code's status, or on a client's ``oai-events`` channel as an ``error`` event
+(``{"type": "error", "event_id", "error": {"type", "code", "message", "param",
+"event_id"}}``) naming the refused event.
 """
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +28,7 @@ class ApiErrorCode(StrEnum):
     UNKNOWN_ROBOT = "unknown_robot"
     SESSION_STOPPED = "session_stopped"
     INVALID_REQUEST = "invalid_request"
+    INVALID_VALUE = "invalid_value"
     ROBOT_ID_REQUIRED = "robot_id_required"
     ROBOT_ID_CONFLICT = "robot_id_conflict"
     INVALID_CLIENT_SECRET = "invalid_client_secret"
@@ -44,6 +48,8 @@ class ApiErrorCode(StrEnum):
     NOT_MIC_HOLDER = "not_mic_holder"
     SESSION_NOT_LIVE = "session_not_live"
     MIC_HELD = "mic_held"
+    UNKNOWN_PARAMETER = "unknown_parameter"
+    UNSUPPORTED_PARAMETER = "unsupported_parameter"
     SERVER_ERROR = "server_error"
 
 
@@ -52,6 +58,7 @@ HTTP_STATUS: dict[ApiErrorCode, int] = {
     ApiErrorCode.UNKNOWN_ROBOT: 404,
     ApiErrorCode.SESSION_STOPPED: 409,
     ApiErrorCode.INVALID_REQUEST: 422,
+    ApiErrorCode.INVALID_VALUE: 400,
     ApiErrorCode.ROBOT_ID_REQUIRED: 400,
     ApiErrorCode.ROBOT_ID_CONFLICT: 400,
     ApiErrorCode.INVALID_CLIENT_SECRET: 401,
@@ -66,28 +73,43 @@ HTTP_STATUS: dict[ApiErrorCode, int] = {
 """The HTTP status of each code a route raises (a data-channel error has none: 400 stands in)."""
 
 
-class ApiError(GatewayError):
-    """A client's request refused, with the code and message it is told."""
+def new_error_event_id() -> str:
+    """The top-level ``event_id`` of an ``error`` event the gateway sends (OpenAI's ``event_...`` form)."""
+    return f"event_rv{secrets.token_hex(10)}"
 
-    def __init__(self, code: ApiErrorCode, message: str) -> None:
+
+class ApiError(GatewayError):
+    """A client's request refused, with the code and message it is told, and the parameter at fault."""
+
+    def __init__(self, code: ApiErrorCode, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.param = param
 
     @property
     def status(self) -> int:
         return HTTP_STATUS.get(self.code, 400)
 
+    @property
+    def type(self) -> str:
+        """OpenAI's ``error.type``: ``server_error`` for a failure of the gateway, else ``invalid_request_error``."""
+        return (
+            "server_error" if self.code is ApiErrorCode.SERVER_ERROR or self.status >= 500 else "invalid_request_error"
+        )
+
     def http_body(self) -> dict[str, Any]:
-        """The JSON body of the HTTP answer."""
-        return {"error": {"code": self.code.value, "message": self.message}}
+        """The JSON body of the HTTP answer, as OpenAI's."""
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code.value}}
 
     def event(self, event_id: str | None) -> dict[str, Any]:
-        """The ``error`` event a client is sent on its data channel, naming the refused event."""
+        """The ``error`` event a client is sent on its data channel, naming the refused event
+        (it validates as ``openai.types.realtime.RealtimeErrorEvent``)."""
         error = {
-            "type": "invalid_request_error",
+            "type": self.type,
             "code": self.code.value,
             "message": self.message,
+            "param": self.param,
             "event_id": event_id,
         }
-        return {"type": "error", "error": error}
+        return {"type": "error", "event_id": new_error_event_id(), "error": error}

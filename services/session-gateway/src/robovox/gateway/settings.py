@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -29,6 +30,10 @@ class MicPolicy(StrEnum):
     """Asking for the microphone moves it to the one who asked."""
     EXCLUSIVE = "exclusive"
     """The microphone stays with its holder until released."""
+
+
+ORIGIN = re.compile(r"https?://(\[[0-9a-fA-F:.]+\]|[^/\s:\[\]]+)(:\d{1,5})?/?")
+"""A web origin as browsers send it: scheme, host and optional port."""
 
 
 def _comma_list(value: object) -> object:
@@ -119,9 +124,25 @@ class GatewaySettings(ServiceSettings):
     )
     client_secret_ttl_s: int = Field(
         default=60,
-        ge=1,
+        ge=10,
         le=7200,
         description="Lifetime of a client secret from `/v1/realtime/client_secrets` when the request names none.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (`http://host:port`) whose pages may call the `/v1` API from a "
+        "browser (CORS); none by default. `*` allows any origin, and only while credentials are off.",
+    )
+    cors_allow_credentials: bool = Field(
+        default=False,
+        description="Answer CORS requests with `Access-Control-Allow-Credentials: true` (cookies); the API "
+        "authenticates with `Authorization: Bearer` and needs none. Refused at start-up with `*` in the origins.",
+    )
+    client_peer_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="A client whose peer has answered no consent check (one a second) for this long is gone: it "
+        "loses its place and the microphone.",
     )
     clients_per_robot: int = Field(
         default=8, ge=1, description="Most clients (consoles, Realtime pages) joined to one robot at a time."
@@ -143,6 +164,17 @@ class GatewaySettings(ServiceSettings):
     def _urls(cls, value: object) -> object:
         return _comma_list(value)
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        listed = _comma_list(value)
+        if isinstance(listed, list):
+            for origin in listed:
+                if origin != "*" and not ORIGIN.fullmatch(str(origin)):
+                    raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path) or *")
+            return [str(origin).rstrip("/") for origin in listed]
+        return listed
+
     @model_validator(mode="after")
     def _api_needs_token(self) -> GatewaySettings:
         if self.api_enabled and not self.api_token.get_secret_value():
@@ -154,6 +186,10 @@ class GatewaySettings(ServiceSettings):
                 f"ROBOVOX_OPENAI_API_KEY is not set: the gateway cannot open Realtime sessions with "
                 f"{self.realtime_base_url} (set the key, or point ROBOVOX_REALTIME_BASE_URL at a Realtime "
                 "emulator, as make demo does)"
+            )
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError(
+                "ROBOVOX_CORS_ORIGINS=* is refused with ROBOVOX_CORS_ALLOW_CREDENTIALS=true: name the origins"
             )
         if self.session_retry_initial_s > self.session_retry_max_s:
             raise ValueError("ROBOVOX_SESSION_RETRY_INITIAL_S must not exceed ROBOVOX_SESSION_RETRY_MAX_S")

@@ -4,7 +4,9 @@ the Realtime API (see ``docs/console.md``).
 The gateway answers the client's offer itself. The client hears the model
 (through the robot's ``AudioHub``), speaks to it when it holds the microphone,
 and sees the session's events on its ``oai-events`` channel. What it sends there
-is checked and carried out by its ``ClientRequests`` (``requests.py``).
+is checked and carried out by its ``ClientRequests`` (``requests.py``). A client
+whose peer is gone (its data channel or DTLS closed, or no answer to the consent
+checks of ``liveness.py``) is closed, and loses its place and the microphone.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 
 from robovox.gateway.audio.hub import copy_frame
+from robovox.gateway.clients.liveness import watch_peer
 from robovox.gateway.clients.requests import ClientRequests
 from robovox.gateway.errors import GatewayError
 from robovox.gateway.realtime.peer import EVENTS_CHANNEL, AudioOutbox
@@ -37,7 +40,7 @@ class OfferError(GatewayError):
 
 
 class ClientConnection:
-    def __init__(self, robot: RobotVoice, operator: str, stun_urls: list[str]) -> None:
+    def __init__(self, robot: RobotVoice, operator: str, stun_urls: list[str], peer_timeout_s: float = 3.0) -> None:
         self.robot = robot
         self.operator = operator
         self.client_id = f"cli_{secrets.token_hex(6)}"
@@ -46,6 +49,7 @@ class ClientConnection:
         self.closed = asyncio.Event()
         self.joined = asyncio.Event()
         """Set when the client's ``oai-events`` channel is open."""
+        self._peer_timeout_s = peer_timeout_s
         self._pc = RTCPeerConnection(rtc_configuration(stun_urls))
         self._outbox = AudioOutbox()
         self._channel: RTCDataChannel | None = None
@@ -108,6 +112,7 @@ class ClientConnection:
         if not hub.offer_mic(self.client_id):
             self.robot.clients.announce(hub.mic_holder)  # offer_mic announced it otherwise
         self._tasks.spawn(self._requests.run())
+        self._tasks.spawn(self._watch_peer())
         log.info("%s: client %s (%s) joined", self.robot_id, self.client_id, self.operator)
 
     async def close(self) -> None:
@@ -125,6 +130,11 @@ class ClientConnection:
         await self._pc.close()
         await self._tasks.cancel(1.0)
         log.info("%s: client %s left", self.robot_id, self.client_id)
+
+    async def _watch_peer(self) -> None:
+        silent_s = await watch_peer(self._pc, self._peer_timeout_s)
+        log.info("%s: client %s answered no consent check for %.1f s: gone", self.robot_id, self.client_id, silent_s)
+        await self.close()  # it cancels every task of the connection but this one
 
     # Audio
     def _play(self, frame: AudioFrame) -> None:

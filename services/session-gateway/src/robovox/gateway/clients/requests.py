@@ -2,7 +2,8 @@
 order sent (an item is in the conversation before its response):
 
 - ``conversation.item.create`` with a user message: told to the model;
-- ``response.create``: through the robot's sequencer, with the robot's own instructions;
+- ``response.create``: through the robot's sequencer, with the robot's own instructions and
+  the page's options honoured or refused by name (``response_options.py``);
 - ``response.cancel``;
 - ``input_audio_buffer.commit`` / ``clear``: from the microphone holder only;
 - ``robovox.mic.take`` / ``robovox.mic.release``.
@@ -21,9 +22,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from robovox.gateway.audio.hub import MicRefusedError
+from robovox.gateway.clients.response_options import response_options
 from robovox.gateway.clients.roster import event_text
 from robovox.gateway.errors import ApiError, ApiErrorCode
-from robovox.gateway.realtime.sequencer import ResponseRequest
+from robovox.gateway.realtime.sequencer import REQUEST_METADATA_KEY, ResponseRequest
 from robovox.shared.messages import InboxEntry, InboxKind
 
 if TYPE_CHECKING:
@@ -78,8 +80,14 @@ class ClientRequests:
         if kind == "conversation.item.create":
             await self._user_text(event)
         elif kind == "response.create":
-            if not queued_to_speak:  # the queued item already asks for its answer
-                self._robot.request_response(ResponseRequest(source=self._source))
+            options = response_options(event.get("response"), REQUEST_METADATA_KEY)
+            instructions = options.pop("instructions", None)
+            if options or instructions or not queued_to_speak:  # a queued item already asks for a plain answer
+                client_event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
+                request = ResponseRequest(
+                    instructions=instructions, source=self._source, options=options, client_event_id=client_event_id
+                )
+                self._robot.request_response(request)
         elif kind == "response.cancel":
             self._robot.cancel_response()
         elif kind in MIC_ONLY_EVENTS:

@@ -2,7 +2,7 @@
 
 Every route but ``/health`` and the console needs a bearer token: the operator's
 (``ROBOVOX_API_TOKEN``), or on the client endpoints a client secret. Errors are
-``{"error": {"code": ..., "message": ...}}`` with the matching status. What the
+OpenAI's ``{"error": {"message", "type", "param", "code"}}`` with the matching status. What the
 routes use is put in ``app.state`` here and read through ``deps.py``.
 """
 
@@ -20,7 +20,8 @@ from robovox.gateway.clients.secrets import ClientSecretStore
 from robovox.gateway.errors import ApiError, ApiErrorCode
 from robovox.gateway.http import client_secrets, health, realtime_calls, robots
 from robovox.gateway.http.console import mount_console
-from robovox.gateway.http.errors import error_response, validation_problems
+from robovox.gateway.http.cors import ApiCors
+from robovox.gateway.http.errors import error_response, first_param, validation_problems
 from robovox.gateway.robot.voice import RobotVoice
 from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
@@ -50,6 +51,7 @@ def create_app(
     for router in (health.router, robots.router, client_secrets.router, realtime_calls.router):
         app.include_router(router)
     mount_console(app)
+    app.add_middleware(ApiCors, settings=settings)
     return app
 
 
@@ -63,4 +65,5 @@ async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
 
 
 async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    return error_response(ApiError(ApiErrorCode.INVALID_REQUEST, validation_problems(exc.errors())))
+    errors = exc.errors()
+    return error_response(ApiError(ApiErrorCode.INVALID_REQUEST, validation_problems(errors), first_param(errors)))

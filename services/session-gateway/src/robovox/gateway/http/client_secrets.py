@@ -9,15 +9,19 @@ from pydantic import BaseModel, Field, ValidationError
 
 from robovox.gateway.errors import ApiError, ApiErrorCode
 from robovox.gateway.http.deps import Bearer, Robots, Secrets, Settings, robot_named
-from robovox.gateway.http.errors import validation_problems
+from robovox.gateway.http.errors import first_param, validation_problems
 from robovox.gateway.realtime.session_config import session_config
 
 router = APIRouter()
 
+MIN_TTL_S = 10
+MAX_TTL_S = 7200
+"""``expires_after.seconds`` bounds, as OpenAI's."""
+
 
 class ExpiresAfter(BaseModel):
     anchor: Literal["created_at"] = "created_at"
-    seconds: int = Field(ge=1, le=7200)
+    seconds: int = Field(ge=MIN_TTL_S, le=MAX_TTL_S)
 
 
 class ClientSecretIn(BaseModel):
@@ -50,9 +54,11 @@ async def create_client_secret(
     try:
         body = ClientSecretIn.model_validate_json(raw) if raw.strip() else ClientSecretIn()
     except ValidationError as exc:
-        raise ApiError(ApiErrorCode.INVALID_REQUEST, validation_problems(exc.errors())) from None
+        errors = exc.errors()
+        # As OpenAI: 400, naming the parameter (``expires_after.seconds`` out of 10..7200).
+        raise ApiError(ApiErrorCode.INVALID_VALUE, validation_problems(errors), first_param(errors)) from None
     if robot_id and body.robot_id and robot_id != body.robot_id:
-        raise ApiError(ApiErrorCode.ROBOT_ID_CONFLICT, "the query and the body name different robots")
+        raise ApiError(ApiErrorCode.ROBOT_ID_CONFLICT, "the query and the body name different robots", "robot_id")
     robot = robot_named(robots, robot_id or body.robot_id)
     ttl = body.expires_after.seconds if body.expires_after else settings.client_secret_ttl_s
     value, grant = await store.issue(robot.robot_id, body.operator, ttl)

@@ -64,7 +64,7 @@ def robot_named(robots: Mapping[str, RobotVoice], robot_id: str | None) -> Robot
     """The robot a client endpoint names (query or body), or 400 / 404."""
     if not robot_id:
         message = 'name the robot: ?robot_id=<robot> or "robot_id" in the body'
-        raise ApiError(ApiErrorCode.ROBOT_ID_REQUIRED, message)
+        raise ApiError(ApiErrorCode.ROBOT_ID_REQUIRED, message, "robot_id")
     return robot_or_404(robots, robot_id)
 
 

@@ -1,5 +1,6 @@
-"""An ApiError as the HTTP API answers it, ``{"error": {"code": ..., "message": ...}}`` with the
-code's status; the operator token check; pydantic's errors on one line."""
+"""An ApiError as the HTTP API answers it, OpenAI's ``{"error": {"message", "type", "param", "code"}}``
+with the code's status; the operator token check; pydantic's errors on one line, and the parameter
+they are about."""
 
 from __future__ import annotations
 
@@ -26,3 +27,11 @@ def token_matches(given: str, token: str) -> bool:
 def validation_problems(errors: Iterable[Mapping[str, Any]]) -> str:
     """Pydantic's errors on one line, ``field.path: message; ...`` (FastAPI's ``body`` prefix left out)."""
     return "; ".join(f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}" for err in errors)
+
+
+def first_param(errors: Iterable[Mapping[str, Any]]) -> str | None:
+    """The parameter the first of pydantic's errors is about (``expires_after.seconds``), if any."""
+    for err in errors:
+        path = ".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path", "header"))
+        return path or None
+    return None

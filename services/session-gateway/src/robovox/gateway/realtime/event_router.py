@@ -1,7 +1,10 @@
 """What the provider's server events make the gateway do, for one Realtime session.
 
 - Every event is logged (the robot's events stream) and, once the session serves
-  the robot's clients, relayed to them as it came.
+  the robot's clients, relayed to them as it came (``client_relay.py``), except
+  the echoes of the replayed conversation and the model's ``session_expired``
+  (clients get ``robovox.session`` instead), and with the gateway's own key taken
+  out of a response's metadata.
 - A completed function call (``response.output_item.done``, or in the output of
   a completed ``response.done``) is published once per call_id.
 - ``response.created`` / ``response.done`` and collision errors go to the
@@ -26,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from robovox.gateway.calls.publisher import CallPublisher
 from robovox.gateway.clients.events import ToolCallEvent
 from robovox.gateway.clients.roster import ClientRoster
+from robovox.gateway.realtime.client_relay import for_clients
 from robovox.gateway.realtime.conversation import ConversationLog
 from robovox.gateway.realtime.event_log import EventLog
 from robovox.gateway.realtime.server_events import (
@@ -107,7 +111,9 @@ class ServerEventRouter:
         elif kind == "rate_limits.updated":
             session.rate_limits_text = raw
         if session.serving_clients and len(self._clients):
-            self._clients.broadcast_text(raw)
+            relayed = for_clients(event, raw, session.replayed_ids, session.sequencer.client_event_ids)
+            if relayed is not None:
+                self._clients.broadcast_text(relayed)
         handler = self._handlers.get(str(kind))
         if handler is None:
             return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -93,6 +94,8 @@ class RealtimeSession:
         self.serving_clients = False
         """Clients see this session's events from when it is installed as the robot's live session
         (``greet_clients``), not while it is being opened or given the conversation."""
+        self.replayed_ids: set[str] = set()
+        """The item ids and event ids of the replayed conversation: their echoes are not shown to clients."""
         self.known_calls: set[str] = set()
         """Call ids in this session's conversation: an output may only refer to one of them."""
 
@@ -151,8 +154,15 @@ class RealtimeSession:
         for item in items:
             if item.kind is ItemKind.FUNCTION_CALL_OUTPUT and item.call_id not in self.known_calls:
                 continue
+            item_id, event_id = f"item_rv{secrets.token_hex(10)}", new_event_id()
+            self.replayed_ids.update((item_id, event_id))
+            create = {
+                "type": "conversation.item.create",
+                "event_id": event_id,
+                "item": {"id": item_id, **item.realtime_item()},
+            }
             try:
-                self.send({"type": "conversation.item.create", "item": item.realtime_item()})
+                self.send(create)
             except MessageTooLargeError as exc:
                 log.warning("%s: an item of the conversation left out of the replay: %s", self.robot_id, exc)
                 continue
