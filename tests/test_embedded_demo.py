@@ -116,8 +116,12 @@ def test_ctrl_c_stops_the_services_first_and_redis_last_within_5_s(tmp_path: Pat
         _out, err = demo.communicate(timeout=30)
         took_s = time.monotonic() - pressed
     finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGKILL)
+        if demo.poll() is None:  # the demo stops its services on SIGTERM; SIGKILL would orphan them
+            os.killpg(demo.pid, signal.SIGTERM)
+            try:
+                demo.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(demo.pid, signal.SIGKILL)
     assert took_s < 5.0, f"Ctrl-C took {took_s:.1f} s"
     assert "Traceback" not in err, err
     assert "Redis unreachable" not in err and "Redis unavailable" not in err, "Redis stopped before the services"

@@ -219,6 +219,12 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
             try:
                 await wait_online(redis, robot)
                 await gateway.wait_live(robot.robot_id)
+                # From here Ctrl-C (or SIGTERM) ends the demo through an event, so the shutdown below
+                # always runs in order: services first, Redis last.
+                stopping = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, stopping.set)
                 print(f"RoboVox is up. Redis: {server.url}  robot simulator: {rosbridge_url}")
                 print(f"Realtime: {gateway.provider}.  Gateway API: {gateway.url} (token {gateway.token})")
                 print(f"Operator console: {gateway.url}/console/#token={gateway.token}")
@@ -231,15 +237,16 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
                 if args.call or args.say:
                     return
                 alerts = asyncio.create_task(print_alerts(redis, robot.robot_id))
+                talking = asyncio.ensure_future(
+                    prompt(redis, robot, gateway) if sys.stdin.isatty() else asyncio.Event().wait()
+                )
+                stop = asyncio.ensure_future(stopping.wait())
                 try:
-                    if sys.stdin.isatty():
-                        await prompt(redis, robot, gateway)
-                    else:
-                        await asyncio.Event().wait()  # until SIGINT / SIGTERM
+                    await asyncio.wait([talking, stop], return_when=asyncio.FIRST_COMPLETED)
                 finally:
-                    alerts.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await alerts  # ended before Redis stops, so it never sees Redis go
+                    for task in (talking, stop, alerts):
+                        task.cancel()
+                    await asyncio.gather(talking, stop, alerts, return_exceptions=True)  # before Redis stops
             finally:
                 await redis.aclose()
 
@@ -284,8 +291,10 @@ def main() -> None:
             )
     sim_port = args.sim_port or free_port()
     profiles = prepare_profiles(Path(args.profiles), state_dir / "profiles", f"ws://127.0.0.1:{sim_port}")
-    # SIGTERM ends the demo like Ctrl-C, so its child processes are stopped too, not orphaned.
+    # SIGTERM ends the demo like Ctrl-C, so its child processes are stopped too, not orphaned; and
+    # Ctrl-C does so even when the demo was started with SIGINT ignored (as a background job is).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(run(args, state_dir, profiles, sim_port))
