@@ -6,6 +6,7 @@ from robovox.shared.profile.realtime import realtime_tools
 from robovox.shared.profile.schema import (
     CallService,
     Confirm,
+    EmergencyStop,
     Precondition,
     PublishTopic,
     ReadTelemetry,
@@ -23,6 +24,7 @@ __all__ = [
     "AudioFileSource",
     "CallService",
     "Confirm",
+    "EmergencyStop",
     "Precondition",
     "ProfileError",
     "PublishTopic",

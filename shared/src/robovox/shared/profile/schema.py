@@ -224,6 +224,24 @@ class RobotLink(_Strict):
     that stalled with a motion command in flight comes back, before any other command."""
 
 
+class EmergencyStop(_Strict):
+    """The robot's emergency stop, sent on its own path ahead of every other command."""
+
+    tool: ToolName
+    """The profile tool that stops the robot (a service or publish without required arguments); the
+    model calling it takes the same priority path."""
+    deadline_s: float = Field(default=5.0, gt=0, le=60)
+    """How long a stop is retried on the link (through an outage) before it is given up; never sent after."""
+    reset: RosBinding | None = None
+    """The robot's own reset (a service or publish), run when a person resets the stop; not a tool."""
+
+    @model_validator(mode="after")
+    def _reset_sends(self) -> EmergencyStop:
+        if self.reset is not None and self.reset.call_service is None and self.reset.publish is None:
+            raise ValueError("emergency_stop.reset must be a call_service or a publish")
+        return self
+
+
 class RobotProfile(_Strict):
     robot_id: Annotated[str, Field(pattern=ROBOT_ID_PATTERN)]
     display_name: str = ""
@@ -240,6 +258,7 @@ class RobotProfile(_Strict):
     audio: RobotAudio | None = None
     """The robot's own microphone and speaker, if the gateway should use them."""
     robot_link: RobotLink = Field(default_factory=RobotLink)
+    emergency_stop: EmergencyStop | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> RobotProfile:
@@ -282,11 +301,25 @@ class RobotProfile(_Strict):
                         "that the alert and the robot's link state agree"
                     )
         if link.after_stall is not None:
-            tool = self.tool(link.after_stall)
-            if tool is None or (tool.ros.call_service is None and tool.ros.publish is None):
-                raise ValueError(f"robot_link.after_stall must name a service or publish tool ({link.after_stall!r})")
-            if tool.parameters.get("required"):
-                raise ValueError(f"robot_link.after_stall tool {tool.name!r} must take no required arguments")
+            self._check_stop_tool("robot_link.after_stall", link.after_stall)
+        if self.emergency_stop is not None:
+            self._check_stop_tool("emergency_stop.tool", self.emergency_stop.tool)
+        for rule in self.alerts.rules:
+            action = self.tool(rule.action) if rule.action else None
+            if rule.action and (action is None or action.is_query or action.parameters.get("required")):
+                raise ValueError(
+                    f"alert {rule.name!r}: action must name a command tool without required arguments ({rule.action!r})"
+                )
+
+    def _check_stop_tool(self, where: str, name: str) -> None:
+        tool = self.tool(name)
+        if tool is None or (tool.ros.call_service is None and tool.ros.publish is None):
+            raise ValueError(f"{where} must name a service or publish tool ({name!r})")
+        if tool.parameters.get("required"):
+            raise ValueError(f"{where} tool {tool.name!r} must take no required arguments")
+
+    def is_emergency_stop(self, tool_name: str) -> bool:
+        return self.emergency_stop is not None and self.emergency_stop.tool == tool_name
 
     def heartbeat_topics(self) -> set[str]:
         """The topics whose messages prove the robot is heard."""
