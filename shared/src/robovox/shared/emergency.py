@@ -70,9 +70,11 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], '*', unpack(alert))
 return id
 """
 
-# KEYS: state. ARGV: stop id, then field/value items: written only while the latch names that stop.
+# KEYS: state. ARGV: stop id (empty: a reset's result), then field/value items: a stop's written only
+# while the latch names that stop, a reset's only while the latch is reset (not stopped again since).
 _RESULT: Final = """
-if redis.call('HGET', KEYS[1], 'stop_id') ~= ARGV[1] then return 0 end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'stop_id') ~= ARGV[1] then return 0 end
+if ARGV[1] == '' and redis.call('HGET', KEYS[1], 'stopped') ~= 'false' then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1
 """
@@ -150,7 +152,8 @@ class EmergencyStops:
             }
         else:
             fields = {"reset_result": f"{result.status.value} {result.message}"[:500]}
-        await self._result(keys=[keys.emergency_state], args=[request.stop_id, *_items(fields)])
+        stop_id = request.stop_id if request.action is EmergencyAction.STOP else ""
+        await self._result(keys=[keys.emergency_state], args=[stop_id, *_items(fields)])
 
 
 def stopped(fields: dict[Any, Any], owner: str) -> EmergencyState | None:
