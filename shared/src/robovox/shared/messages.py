@@ -33,6 +33,10 @@ def _json_object_text(value: str) -> str:
 JsonObjectText = Annotated[str, AfterValidator(_json_object_text)]
 
 
+ALERT_SESSION_PREFIX = "alert:"
+"""The ``session_id`` of a tool call an alert rule's ``action`` made: ``alert:<rule>``."""
+
+
 class ToolCall(StreamEntry):
     """A function call the model completed, as the gateway publishes it.
 

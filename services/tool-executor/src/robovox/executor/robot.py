@@ -40,6 +40,7 @@ from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.limits import cut_text
 from robovox.shared.link import LinkInfo
 from robovox.shared.messages import (
+    ALERT_SESSION_PREFIX,
     CallId,
     EmergencyAction,
     EmergencyRequest,
@@ -198,10 +199,12 @@ class RobotCalls:
         """The model's own stop call: on the priority path (no deadline, link, precondition or motion
         checks, no in-flight queue in the adapter), answered from the adapter's result."""
 
+        trigger, who = EmergencyTrigger.MODEL, f"call {call.call_id}"
+        if call.session_id and call.session_id.startswith(ALERT_SESSION_PREFIX):  # an alert rule's action
+            trigger, who = EmergencyTrigger.ALERT, f"rule {call.session_id.removeprefix(ALERT_SESSION_PREFIX)}"
+
         async def send() -> EmergencyRequest:
-            return await self._stops.trigger(
-                self.profile, EmergencyAction.STOP, EmergencyTrigger.MODEL, f"call {call.call_id}", call_id=call.call_id
-            )
+            return await self._stops.trigger(self.profile, EmergencyAction.STOP, trigger, who, call_id=call.call_id)
 
         # The deadline the adapter works to is the stop's own: the reply waits for that.
         stop_s = self.profile.emergency_stop.deadline_s if self.profile.emergency_stop else tool.timeout_s
