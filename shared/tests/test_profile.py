@@ -124,9 +124,9 @@ def test_emergency_stop_names_a_stop_tool_and_a_reset_that_is_no_tool() -> None:
     assert profile.emergency_stop is not None and profile.emergency_stop.deadline_s == 3.0
     assert profile.is_emergency_stop("stop") and not profile.is_emergency_stop("dance")
     assert [t["name"] for t in realtime_tools(profile)] == ["stop"], "the reset is not a tool"
-    with pytest.raises(ProfileError, match="emergency_stop.tool must name a service or publish tool"):
+    with pytest.raises(ProfileError, match=r"emergency_stop\.tool must name a service or publish tool"):
         parse_profile(MINIMAL + "emergency_stop: {tool: dance}\n", "r1.yaml")
-    with pytest.raises(ProfileError, match="emergency_stop.reset must be a call_service or a publish"):
+    with pytest.raises(ProfileError, match=r"emergency_stop\.reset must be a call_service or a publish"):
         parse_profile(
             MINIMAL + "emergency_stop: {tool: stop, reset: {read_telemetry: {topic: /battery/voltage}}}\n", "r1.yaml"
         )
