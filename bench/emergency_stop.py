@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault suite's rig lives with the tests
 
 from robovox.shared.embedded_redis import free_port  # noqa: E402
+from robovox.shared.messages import parse_time  # noqa: E402
 from robovox.shared.testing.streams import add_tool_call  # noqa: E402
 from robovox.sim.realtime import RealtimeEmulator  # noqa: E402
 from tests.conftest import API_KEY, API_TOKEN  # noqa: E402
@@ -43,6 +44,8 @@ RATE_PER_ROBOT = 5.0
 """The soak's base load (``--rate`` changes it; 0: no load, for the figure without)."""
 SLOW_IN_FLIGHT = 8
 STOPPED = "cleaner-1"
+DEADLINE_S = 5.0
+"""The shipped profile's emergency_stop.deadline_s: the stop was issued this long before its deadline."""
 
 
 async def load(redis: Redis, robots: list[str], rate: float, stopping: asyncio.Event) -> int:
@@ -95,6 +98,7 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
         stopping = asyncio.Event()
         latencies: list[float] = []
         answered: list[float] = []
+        on_path: list[float] = []
         try:
             await gateway.wait_live(redis, robots, timeout_s=60)
             print(f"estop bench: {ROBOTS} robots live, logs in {logs}", flush=True)
@@ -110,6 +114,8 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
                     assert answer.status_code == 202, answer.text
                     ops = await sim.wait_for_op("publish", "/emergency_stop", count=i + 1, timeout=10)
                     latencies.append((ops[i].mono_time - began) * 1000)
+                    issued = parse_time(answer.json()["deadline"]).timestamp() - DEADLINE_S
+                    on_path.append((ops[i].wall_time - issued) * 1000)
                     await api.post(f"/v1/robots/{STOPPED}/emergency_stop/reset")
                     await sim.wait_for_op("call_service", "/emergency_stop/reset", count=i + 1, timeout=10)
                     await asyncio.sleep(random.uniform(0.02, 0.1))
@@ -118,6 +124,10 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
             if slowing is not None:
                 await slowing
             print(f"API answer (202): p50 {percentile(answered, 50):.2f} ms, p99 {percentile(answered, 99):.2f} ms")
+            print(
+                f"from the gateway's script to the op: p50 {percentile(on_path, 50):.2f} ms, "
+                f"p99 {percentile(on_path, 99):.2f} ms"
+            )
             print(f"load: {made} calls at {ROBOTS} x {rate:g}/s, slow calls in flight: {slow}", flush=True)
         finally:
             stopping.set()
