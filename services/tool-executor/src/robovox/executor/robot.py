@@ -35,7 +35,7 @@ from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.aio import supervise
 from robovox.shared.call_life import Ack, CallLife, CallRecord, CallState
 from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer
-from robovox.shared.emergency import EmergencyStops, stopped
+from robovox.shared.emergency import EmergencyState, EmergencyStops, stopped
 from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.limits import cut_text
 from robovox.shared.link import LinkInfo
@@ -138,8 +138,8 @@ class RobotCalls:
         else:
             # An unreadable link hash is no link: motion is refused as offline.
             link = LinkInfo.from_hash_or_none(link_fields, call.robot_id)
-            latched = stopped(latch_fields, call.robot_id) is not None
-            entry = await self._decide_and_run(call, tool, link, latched)
+            latch = stopped(latch_fields, call.robot_id)
+            entry = await self._decide_and_run(call, tool, link, latch)
         await self._finish(entry, Ack(stream, Group.TOOL_EXECUTOR, entry_id))
         return ACKED
 
@@ -161,7 +161,7 @@ class RobotCalls:
             )
 
     async def _decide_and_run(
-        self, call: ToolCall, tool: Tool | None, link: LinkInfo | None, latched: bool
+        self, call: ToolCall, tool: Tool | None, link: LinkInfo | None, latch: EmergencyState | None
     ) -> InboxEntry:
         if tool is None:
             names = ", ".join(t.name for t in self.profile.tools)
@@ -174,12 +174,12 @@ class RobotCalls:
                 ),
             )
         if self.profile.is_emergency_stop(tool.name):  # whatever its arguments: the priority path
-            return await self._emergency_stop(call, tool)
+            return await self._emergency_stop(call, tool, on_path=latch is not None and latch.stop_id == call.call_id)
         arguments = parse_arguments(tool, call.arguments, self._limits, self._validator(tool))
         if isinstance(arguments, Rejection):
             return outcome.rejected(call, arguments)
         rejection = (
-            check_emergency(latched, tool)
+            check_emergency(latch is not None, tool)
             or check_deadline(call)
             or check_link(link, self.profile, tool)
             or await check_preconditions(self._redis, self._keys, tool)
@@ -195,9 +195,10 @@ class RobotCalls:
         reply = await self.commands.call(call, build_command(call, tool, arguments), tool.timeout_s)
         return self._answer(call, tool, reply)
 
-    async def _emergency_stop(self, call: ToolCall, tool: Tool) -> InboxEntry:
+    async def _emergency_stop(self, call: ToolCall, tool: Tool, *, on_path: bool) -> InboxEntry:
         """The model's own stop call: on the priority path (no deadline, link, precondition or motion
-        checks, no in-flight queue in the adapter), answered from the adapter's result."""
+        checks, no in-flight queue in the adapter), answered from the adapter's result. ``on_path``:
+        the gateway put it there when it published the call (the latch names it)."""
 
         trigger, who = EmergencyTrigger.MODEL, f"call {call.call_id}"
         if call.session_id and call.session_id.startswith(ALERT_SESSION_PREFIX):  # an alert rule's action
@@ -209,7 +210,10 @@ class RobotCalls:
         # The deadline the adapter works to is the stop's own: the reply waits for that.
         stop_s = self.profile.emergency_stop.deadline_s if self.profile.emergency_stop else tool.timeout_s
         stop_call = call.model_copy(update={"deadline": max(call.deadline, utc_now() + timedelta(seconds=stop_s))})
-        reply = await self.commands.priority(stop_call, send, tool.timeout_s)
+        if on_path:
+            reply = await self.commands.reply(stop_call, tool.timeout_s)
+        else:
+            reply = await self.commands.priority(stop_call, send, tool.timeout_s)
         return self._answer(call, tool, reply)
 
     def _validator(self, tool: Tool) -> Draft202012Validator:
