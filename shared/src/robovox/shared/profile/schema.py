@@ -12,100 +12,22 @@ from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from robovox.shared.profile.alerts import AlertsConfig
 from robovox.shared.profile.audio import RobotAudio
-from robovox.shared.ros_types import InterfaceKind, RosTypeName
+from robovox.shared.profile.ros import (
+    FieldPath,
+    MessageType,
+    RosBinding,
+    RosName,
+    Strict,
+    ToolName,
+)
 from robovox.shared.streams import ROBOT_ID_PATTERN
 
-ToolName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$")]
-RosName = Annotated[str, Field(pattern=r"^/?[A-Za-z_~][A-Za-z0-9_/~]*$")]
-_TYPE_PATTERN = Field(pattern=r"^[A-Za-z0-9_]+/(msg/|srv/|action/)?[A-Za-z0-9_]+$")
 
-
-def _kind_checker(kind: InterfaceKind) -> AfterValidator:
-    """Either dialect (``pkg/Name`` or ``pkg/<kind>/Name``), never another kind's middle part."""
-
-    def check(text: str) -> str:
-        RosTypeName.parse(text, kind)
-        return text
-
-    return AfterValidator(check)
-
-
-MessageType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.MSG)]
-ServiceType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.SRV)]
-ActionType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.ACTION)]
-FieldPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_{}]+(\.[A-Za-z0-9_{}]+)*$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CallService(_Strict):
-    """Call a ROS service; ``args`` is the request, with ``{argument}`` placeholders."""
-
-    name: RosName
-    type: ServiceType
-    args: dict[str, Any] = Field(default_factory=dict)
-    success_field: str | None = "success"
-    """Boolean field of the response that reports success (``None``: any response is success)."""
-    message_field: str | None = "message"
-    """Text field of the response to report back."""
-
-
-class PublishTopic(_Strict):
-    """Publish one message on a topic."""
-
-    topic: RosName
-    type: MessageType
-    msg: dict[str, Any] = Field(default_factory=dict)
-
-
-class SendActionGoal(_Strict):
-    """Send a ROS 2 action goal and wait for its result (feedback is logged)."""
-
-    name: RosName
-    type: ActionType
-    goal: dict[str, Any] = Field(default_factory=dict)
-    success_field: str | None = "success"
-    message_field: str | None = "message"
-
-
-class ReadTelemetry(_Strict):
-    """Answer from the latest telemetry value, without a ROS round trip."""
-
-    topic: RosName
-    field: FieldPath = "data"
-    """Dotted path into the message; ``{argument}`` placeholders choose the field."""
-    label: str | None = None
-    """How to name the value when speaking it (default: the field path)."""
-    unit: str = ""
-    max_age_s: float = Field(default=10.0, gt=0)
-
-
-class RosBinding(_Strict):
-    """Exactly one of the four ways a tool reaches the robot."""
-
-    call_service: CallService | None = None
-    publish: PublishTopic | None = None
-    send_action_goal: SendActionGoal | None = None
-    read_telemetry: ReadTelemetry | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> RosBinding:
-        chosen = [name for name, value in self if value is not None]
-        if len(chosen) != 1:
-            raise ValueError(
-                "give exactly one of call_service, publish, send_action_goal, read_telemetry"
-                + (f" (got {', '.join(chosen)})" if chosen else "")
-            )
-        return self
-
-
-class Precondition(_Strict):
+class Precondition(Strict):
     """A condition on the latest telemetry that must hold before the tool runs."""
 
     topic: RosName
@@ -130,7 +52,7 @@ class Precondition(_Strict):
         return self
 
 
-class Confirm(_Strict):
+class Confirm(Strict):
     """How to see in telemetry that a command took effect: rosbridge never answers a publish, so
     without this a publish is only known to be sent."""
 
@@ -165,7 +87,7 @@ class Confirm(_Strict):
         return f"{self.topic} {self.field} {test} within {self.within_s:g} s"
 
 
-class Tool(_Strict):
+class Tool(Strict):
     name: ToolName
     description: str = Field(min_length=1)
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
@@ -203,14 +125,14 @@ class Tool(_Strict):
         return self.ros.read_telemetry is not None
 
 
-class TelemetrySubscription(_Strict):
+class TelemetrySubscription(Strict):
     topic: RosName
     type: MessageType
     throttle_ms: int = Field(default=0, ge=0)
     """rosbridge throttle_rate: at most one message per this many milliseconds."""
 
 
-class RobotLink(_Strict):
+class RobotLink(Strict):
     """What the adapter expects of the robot behind its rosbridge."""
 
     ros_version: Literal["auto", 1, 2] = "auto"
@@ -224,7 +146,7 @@ class RobotLink(_Strict):
     that stalled with a motion command in flight comes back, before any other command."""
 
 
-class EmergencyStop(_Strict):
+class EmergencyStop(Strict):
     """The robot's emergency stop, sent on its own path ahead of every other command."""
 
     tool: ToolName
@@ -242,7 +164,7 @@ class EmergencyStop(_Strict):
         return self
 
 
-class RobotProfile(_Strict):
+class RobotProfile(Strict):
     robot_id: Annotated[str, Field(pattern=ROBOT_ID_PATTERN)]
     display_name: str = ""
     rosbridge_url: Annotated[str, Field(pattern=r"^wss?://[^\s/]+(:\d+)?(/\S*)?$")]
