@@ -113,6 +113,12 @@ async def binary(redis_url: str) -> Any:
     await client.aclose()
 
 
+def is_action_result(event: dict[str, Any]) -> bool:
+    item = event["item"]
+    text = item["content"][0]["text"] if item.get("role") == "system" else ""
+    return "(stop_cleaning): stop_cleaning succeeded" in text
+
+
 async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes_on(
     robot_online: str, monitor: AlertMonitor, gateway: SessionGateway, emulator: RealtimeEmulator,
     sim: RobotSimulator, redis: Redis, binary: Redis,
@@ -142,6 +148,9 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
     hold_battery(sim, 21.5)
     fired = await next_alert(redis, "battery_critical", AlertStatus.FIRING, timeout_s=20)
     assert float(fired.value) < 22.0, "the monitor evaluates real samples after the poisoned ones"
+    # The rule's action (stop_cleaning) runs too; its outcome reaches the model as an earlier request's.
+    assert fired.action == "stop_cleaning" and fired.action_call_id is not None
+    await session.wait_for_client_event("conversation.item.create", is_action_result, timeout=20)
 
     letters = {letter.entry_id: letter for letter in await dead_letters(binary)}
     expected_letters = {
@@ -169,7 +178,7 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
         group = {"tool_calls": "tool-executor", "commands": "ros-adapter", "inbox": "session-gateway"}[stream]
         assert (await redis.xpending(key, group))["pending"] == 0, f"{stream}: nothing left pending"
     robot_ops = [op for op in sim.ops() if op.op in ("call_service", "publish", "send_action_goal")]
-    assert [op.name for op in robot_ops] == ["/robot_navigator/stop"], "only the probe reached the robot"
+    assert [op.name for op in robot_ops] == ["/robot_navigator/stop"] * 2, "only the probe and the action did"
     assert not [t for t in (monitor.robots[ROBOT].ready,) if not t.is_set()]
     assert json.dumps(output["item"]).count("poison") == 0
 

@@ -132,3 +132,29 @@ def test_a_misspelt_key_with_a_block_value_is_reported_at_the_key() -> None:
     bad = MINIMAL.replace("    description: Stop.\n", misspelt)
     with pytest.raises(ProfileError, match=r"^r1.yaml:10: tools.0.preconditons: Extra inputs are not permitted"):
         parse_profile(bad, "r1.yaml")
+
+
+def test_emergency_stop_names_a_stop_tool_and_a_reset_that_is_no_tool() -> None:
+    declared = MINIMAL + (
+        "emergency_stop:\n  tool: stop\n  deadline_s: 3\n"
+        "  reset: {call_service: {name: /reset, type: std_srvs/srv/Trigger}}\n"
+    )
+    profile = parse_profile(declared, "r1.yaml")
+    assert profile.emergency_stop is not None and profile.emergency_stop.deadline_s == 3.0
+    assert profile.is_emergency_stop("stop") and not profile.is_emergency_stop("dance")
+    assert [t["name"] for t in realtime_tools(profile)] == ["stop"], "the reset is not a tool"
+    with pytest.raises(ProfileError, match=r"emergency_stop\.tool: must name a service or publish tool"):
+        parse_profile(MINIMAL + "emergency_stop: {tool: dance}\n", "r1.yaml")
+    with pytest.raises(ProfileError, match=r"emergency_stop\.reset must be a call_service or a publish"):
+        parse_profile(
+            MINIMAL + "emergency_stop: {tool: stop, reset: {read_telemetry: {topic: /battery/voltage}}}\n", "r1.yaml"
+        )
+    with pytest.raises(ProfileError, match="deadline_s"):
+        parse_profile(MINIMAL + "emergency_stop: {tool: stop, deadline_s: 0}\n", "r1.yaml")
+
+
+def test_an_alert_action_names_a_command_tool_without_required_arguments() -> None:
+    rule = "alerts:\n  rules:\n    - {name: low, topic: /battery/voltage, below: 22, message: Low., action: %s}\n"
+    assert parse_profile(MINIMAL + rule % "stop", "r1.yaml").alerts.rules[0].action == "stop"
+    with pytest.raises(ProfileError, match="action must name a command tool"):
+        parse_profile(MINIMAL + rule % "dance", "r1.yaml")

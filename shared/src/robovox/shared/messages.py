@@ -33,6 +33,10 @@ def _json_object_text(value: str) -> str:
 JsonObjectText = Annotated[str, AfterValidator(_json_object_text)]
 
 
+ALERT_SESSION_PREFIX = "alert:"
+"""The ``session_id`` of a tool call an alert rule's ``action`` made: ``alert:<rule>``."""
+
+
 class ToolCall(StreamEntry):
     """A function call the model completed, as the gateway publishes it.
 
@@ -253,7 +257,42 @@ class AlertTransition(StreamEntry):
     """When the causing sample was received (none for a silent topic)."""
     minutes_to_threshold: float | None = None
     """The battery forecast at the time, when there is one."""
+    trigger: str | None = None
+    """Emergency stops and resets (rule ``emergency_stop`` / ``emergency_reset``): ``api``, ``model``, ``alert``."""
+    triggered_by: str | None = None
+    """Who or what: the API client, ``call <call_id>``, ``rule <name>``."""
+    stop_id: str | None = None
+    action: str | None = None
+    """The tool the rule ran when it fired (``stop_cleaning``), and ``action_call_id`` its call."""
+    action_call_id: str | None = None
     at: AwareDatetime = Field(default_factory=utc_now)
+
+
+class EmergencyAction(StrEnum):
+    STOP = "stop"
+    RESET = "reset"
+
+
+class EmergencyTrigger(StrEnum):
+    API = "api"
+    MODEL = "model"
+    ALERT = "alert"
+
+
+class EmergencyRequest(StreamEntry):
+    """An emergency stop or reset on the robot's priority path (``emergency`` stream)."""
+
+    stop_id: CallId
+    """The model's call_id for a stop the model called; else RoboVox's own id."""
+    robot_id: RobotId
+    action: EmergencyAction
+    trigger: EmergencyTrigger
+    triggered_by: str = Field(max_length=200)
+    call_id: CallId | None = None
+    """The model's call, when the model called the stop tool (its record is started and answered)."""
+    issued_at: AwareDatetime = Field(default_factory=utc_now)
+    deadline: AwareDatetime
+    """The stop is retried on the link until then, and never written after."""
 
 
 class DeadLetter(StreamEntry):

@@ -39,6 +39,7 @@ class MaxLen:
     EVENTS: Final = 20_000
     CONVERSATION: Final = 2_000
     ALERTS: Final = 10_000
+    EMERGENCY: Final = 1_000
 
 
 CALL_RECORD_TTL_S: Final = 24 * 3600
@@ -124,6 +125,11 @@ class RobotKeys:
         return self._key("alerts")
 
     @property
+    def emergency(self) -> str:
+        """Emergency stops and resets: the priority path (API, model, alerts -> tool executor, ROS adapter)."""
+        return self._key("emergency")
+
+    @property
     def dead_letters(self) -> str:
         """Entries of this robot's streams that could not be handled, with the reason."""
         return self._key("dead_letters")
@@ -148,6 +154,11 @@ class RobotKeys:
     def alert_state(self) -> str:
         """Hash: rule -> its state (JSON), and ``_position``, the last telemetry entry the monitor evaluated."""
         return self._key("alert_state")
+
+    @property
+    def emergency_state(self) -> str:
+        """Hash: the sticky emergency-stop latch (stopped or not, by what) and the last stop's outcome."""
+        return self._key("emergency_state")
 
     def call_record(self, call_id: str) -> str:
         """Hash: the life of one call_id (state, command, result); guards against double execution."""

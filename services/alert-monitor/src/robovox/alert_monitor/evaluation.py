@@ -18,7 +18,7 @@ from robovox.alert_monitor.context import ContextField
 from robovox.alert_monitor.errors import MonitorError
 from robovox.alert_monitor.forecast import BatteryForecaster, Forecast
 from robovox.alert_monitor.rules import RuleEvaluator, Transition
-from robovox.shared.messages import AlertTransition, InboxEntry, InboxKind, parse_time
+from robovox.shared.messages import AlertTransition, InboxEntry, InboxKind, ToolCall, parse_time
 from robovox.shared.profile import RobotProfile
 from robovox.shared.profile.alerts import BATTERY_FORECAST_TOPIC
 from robovox.shared.profile.mapping import as_number, read_field
@@ -32,6 +32,8 @@ class RaisedAlert:
 
     record: AlertTransition
     notice: InboxEntry | None
+    action: ToolCall | None
+    """The rule's ``action``, a tool call for the executor, when it fires."""
     rule: str
     state: str
 
@@ -55,6 +57,7 @@ class UnreadableSampleError(MonitorError, ValueError):
 class RobotEvaluation:
     def __init__(self, profile: RobotProfile, now: float) -> None:
         self.robot_id = profile.robot_id
+        self._call_timeout_s = profile.tool_call_timeout_s
         config = profile.alerts
         self._open_session = config.when_no_session == "open"
         self.rules = {rule.name: RuleEvaluator(rule, now) for rule in config.rules}
@@ -134,9 +137,11 @@ class RobotEvaluation:
     def _raise(self, evaluator: RuleEvaluator, transition: Transition) -> None:
         rule = evaluator.rule
         text = notices.render(rule, transition, self.robot_id, self.forecast)
+        action = notices.action_call(rule, transition, self.robot_id, self._call_timeout_s)
         self.out.alerts.append(
             RaisedAlert(
-                record=notices.record(rule, transition, self.robot_id, text, self.forecast),
+                record=notices.record(rule, transition, self.robot_id, text, self.forecast, action),
+                action=action,
                 notice=notices.notice(rule, transition, self.robot_id, text, self._open_session),
                 rule=rule.name,
                 state=evaluator.dump(),

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import string
+from datetime import timedelta
 from typing import Any, Final
 
 from robovox.alert_monitor.forecast import Forecast
 from robovox.alert_monitor.rules import Transition
-from robovox.shared.entry import utc_from_timestamp
-from robovox.shared.messages import AlertStatus, AlertTransition, InboxEntry, InboxKind, Urgency
+from robovox.shared.entry import utc_from_timestamp, utc_now
+from robovox.shared.messages import (
+    ALERT_SESSION_PREFIX,
+    AlertStatus,
+    AlertTransition,
+    InboxEntry,
+    InboxKind,
+    ToolCall,
+    Urgency,
+)
 from robovox.shared.profile.alerts import AlertRule, Severity
 from robovox.shared.profile.mapping import MISSING
 
@@ -104,8 +113,30 @@ def notice(rule: AlertRule, transition: Transition, robot: str, text: str, open_
     )
 
 
+def action_call(rule: AlertRule, transition: Transition, robot: str, timeout_s: float) -> ToolCall | None:
+    """The tool call of the rule's ``action`` when it fires: one per firing, its call_id from the
+    rule and the firing's time, so the executor (which dispatches a call_id once) runs it once."""
+    if rule.action is None or transition.status is not AlertStatus.FIRING:
+        return None
+    now = utc_now()
+    return ToolCall(
+        call_id=f"alert-{rule.name}-{int(transition.at * 1000)}"[:128],
+        robot_id=robot,
+        name=rule.action,
+        arguments="{}",
+        session_id=f"{ALERT_SESSION_PREFIX}{rule.name}",
+        issued_at=now,
+        deadline=now + timedelta(seconds=timeout_s),
+    )
+
+
 def record(
-    rule: AlertRule, transition: Transition, robot: str, text: str, forecast: Forecast | None
+    rule: AlertRule,
+    transition: Transition,
+    robot: str,
+    text: str,
+    forecast: Forecast | None,
+    action: ToolCall | None = None,
 ) -> AlertTransition:
     """The alerts stream entry."""
     return AlertTransition(
@@ -120,4 +151,6 @@ def record(
         sample_at=utc_from_timestamp(transition.sample_at) if transition.sample_at is not None else None,
         minutes_to_threshold=forecast.minutes_to_threshold if forecast else None,
         at=utc_from_timestamp(transition.at),
+        action=action.name if action else None,
+        action_call_id=action.call_id if action else None,
     )

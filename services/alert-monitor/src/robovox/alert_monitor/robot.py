@@ -172,6 +172,8 @@ class RobotMonitor:
                 pipe.xadd(keys.alerts, alert.record.to_fields(), maxlen=MaxLen.ALERTS, approximate=True)  # type: ignore[arg-type]
                 if alert.notice is not None:
                     pipe.xadd(keys.inbox, alert.notice.to_fields(), maxlen=MaxLen.INBOX, approximate=True)  # type: ignore[arg-type]
+                if alert.action is not None:  # in the transition's transaction: once per firing
+                    pipe.xadd(keys.tool_calls, alert.action.to_fields(), maxlen=MaxLen.TOOL_CALLS, approximate=True)  # type: ignore[arg-type]
                 pipe.hset(keys.alert_state, alert.rule, alert.state)
             for note in self._context:
                 pipe.xadd(keys.inbox, note.to_fields(), maxlen=MaxLen.INBOX, approximate=True)  # type: ignore[arg-type]

@@ -16,13 +16,13 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
 from redis.asyncio import Redis
 
-from robovox.ros_adapter.commands import run_command
+from robovox.ros_adapter.commands import fixed_command, run_command
 from robovox.ros_adapter.errors import CommandNotSentError
 from robovox.ros_adapter.hearing import Hearing
 from robovox.ros_adapter.link import RosbridgeLink
@@ -32,9 +32,8 @@ from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.entry import utc_now
 from robovox.shared.link import LinkInfo, LinkState, RobotCheck
-from robovox.shared.messages import CommandKind, RosCommand
+from robovox.shared.messages import RosCommand
 from robovox.shared.profile import RobotProfile, Tool
-from robovox.shared.profile.mapping import fill_template
 from robovox.shared.ros_types import InterfaceKind, RosTypeName, RosVersion
 from robovox.shared.streams import RobotKeys
 
@@ -68,6 +67,11 @@ class RobotBridge:
         self._subscribed = False
         self._open = asyncio.Event()
         """Set while commands may go out: up, checked, recovered."""
+        self._checked = asyncio.Event()
+        """Set while the emergency stop may go out: up and checked, before anything else is let out."""
+        self._stops = 0
+        self._no_stops = asyncio.Event()
+        self._no_stops.set()
         self._stalled_motion: str | None = None
         """The motion command in flight when the bridge last stalled (its tool), until recovered from."""
         self._changed = asyncio.Event()
@@ -111,6 +115,26 @@ class RobotBridge:
                 return
         await self.link.ready()
 
+    @contextlib.asynccontextmanager
+    async def priority(self) -> AsyncIterator[None]:
+        """Hold the link's opening while an emergency stop waits for it or is written on it: after a
+        connect, the stop goes out before the after-stall tool and every command that waited."""
+        self._stops += 1
+        self._no_stops.clear()
+        try:
+            yield
+        finally:
+            self._stops -= 1
+            if self._stops == 0:
+                self._no_stops.set()
+
+    async def wait_checked(self, deadline: float) -> bool:
+        """Whether the link is up and the robot checked by ``deadline`` (waiting for it if need be)."""
+        if not self._checked.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._checked.wait(), max(0.0, deadline - time.time()))
+        return self._checked.is_set()
+
     def stalled_with(self, command: RosCommand) -> None:
         """``command`` was in flight when the bridge stalled."""
         tool = self.profile.tool(command.tool)
@@ -121,6 +145,7 @@ class RobotBridge:
 
     def _on_link_state(self, state: LinkState) -> None:
         self._open.clear()
+        self._checked.clear()
         if state is not LinkState.UP:
             self.link_up_published.clear()
             if self._connect_task is not None:
@@ -137,6 +162,8 @@ class RobotBridge:
         )
         self._subscribe_telemetry(self.version)
         self._changed.set()
+        self._checked.set()
+        await self._no_stops.wait()  # a waiting emergency stop goes first
         if self._stalled_motion is not None and self.profile.robot_link.after_stall:
             tool = self.profile.tool(self.profile.robot_link.after_stall)
             assert tool is not None, "the profile checks after_stall names a tool"
@@ -179,17 +206,11 @@ class RobotBridge:
     async def _recover(self, tool: Tool, stalled: str) -> None:
         """Run ``tool`` (no arguments) before any other command."""
         robot = self.profile.robot_id
-        ros = tool.ros
-        binding: Any = ros.call_service or ros.publish
-        kind = CommandKind.SERVICE if ros.call_service is not None else CommandKind.PUBLISH
-        command = RosCommand(
+        command = fixed_command(
+            robot,
+            tool.name,
+            tool.ros,
             call_id=f"after-stall-{int(time.time() * 1000)}",
-            robot_id=robot,
-            tool=tool.name,
-            kind=kind,
-            target=binding.name if kind is CommandKind.SERVICE else binding.topic,
-            ros_type=binding.type,
-            payload=json.dumps(fill_template(binding.args if kind is CommandKind.SERVICE else binding.msg, {})),
             deadline=utc_now() + timedelta(seconds=tool.timeout_s),
             timeout_s=tool.timeout_s,
         )

@@ -11,12 +11,15 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from robovox.ros_adapter.errors import CommandNotSentError, LinkLostError, LinkStalledError, NotSentReason
 from robovox.ros_adapter.link import Reply, RosbridgeLink
 from robovox.ros_adapter.link.actions import GOAL_CANCELED, GOAL_SUCCEEDED, ActionGoals
 from robovox.shared.messages import CommandKind, CommandResult, CommandStatus, RosCommand
+from robovox.shared.profile import RosBinding
+from robovox.shared.profile.mapping import fill_template
 from robovox.shared.ros_types import InterfaceKind, RosTypeName, RosVersion
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,30 @@ def spelled_type(command: RosCommand, version: RosVersion | None) -> str:
         return RosTypeName.parse(command.ros_type, _KINDS[command.kind]).spelled_for(version)
     except ValueError:  # not from a profile (which checks its types): the bridge judges it as written
         return command.ros_type
+
+
+def fixed_command(
+    robot_id: str, tool: str, ros: RosBinding, *, call_id: str, deadline: datetime, timeout_s: float
+) -> RosCommand:
+    """The command of a service or publish without arguments (after-stall tool, emergency stop, reset)."""
+    if ros.call_service is not None:
+        service = ros.call_service
+        kind, target, ros_type, payload = CommandKind.SERVICE, service.name, service.type, service.args
+    elif ros.publish is not None:
+        kind, target, ros_type, payload = CommandKind.PUBLISH, ros.publish.topic, ros.publish.type, ros.publish.msg
+    else:
+        raise ValueError(f"{tool} is not a service or a publish")
+    return RosCommand(
+        call_id=call_id,
+        robot_id=robot_id,
+        tool=tool,
+        kind=kind,
+        target=target,
+        ros_type=ros_type,
+        payload=json.dumps(fill_template(payload, {})),
+        deadline=deadline,
+        timeout_s=timeout_s,
+    )
 
 
 def not_sent_result(command: RosCommand, error: CommandNotSentError, duration_ms: float = 0.0) -> CommandResult:

@@ -17,12 +17,13 @@ from datetime import datetime
 from typing import Any
 
 from robovox.shared.entry import utc_now
+from robovox.shared.messages import CommandResult, CommandStatus
 from robovox.shared.profile import Confirm
 from robovox.shared.profile.mapping import MISSING, read_field
 
 
 @dataclass
-class _Watch:
+class Watch:
     confirm: Confirm
     not_before: float
     """``time.monotonic()``: only messages received from then on count."""
@@ -36,7 +37,7 @@ class Hearing:
         self.last_heard: datetime | None = None
         self._last_heard_mono = 0.0
         self._listening_since = time.monotonic()
-        self._watches: list[_Watch] = []
+        self._watches: list[Watch] = []
         self.changed = asyncio.Event()
         """Set when the robot is heard again after a silence."""
 
@@ -65,13 +66,13 @@ class Hearing:
     def silent(self) -> bool:
         return self.silent_for_s() > self.max_silence_s
 
-    def expect(self, confirm: Confirm) -> _Watch:
+    def expect(self, confirm: Confirm) -> Watch:
         """Start watching for ``confirm`` from now (call right before the command is written)."""
-        watch = _Watch(confirm, time.monotonic())
+        watch = Watch(confirm, time.monotonic())
         self._watches.append(watch)
         return watch
 
-    async def confirmed(self, watch: _Watch) -> tuple[bool, Any]:
+    async def confirmed(self, watch: Watch) -> tuple[bool, Any]:
         """Whether a message showed the confirmation within ``within_s`` of the write, and its value."""
         remaining = watch.confirm.within_s - (time.monotonic() - watch.not_before)
         try:
@@ -81,3 +82,27 @@ class Hearing:
             return False, None
         finally:
             self._watches.remove(watch)
+
+
+async def settle(
+    hearing: Hearing, confirm: Confirm | None, watch: Watch | None, result: CommandResult
+) -> CommandResult:
+    """``result`` as the tool's ``confirm`` makes it: succeeded if telemetry showed it, unconfirmed if not."""
+    if watch is None or confirm is None:
+        return result
+    held, value = await hearing.confirmed(watch)
+    if result.status not in (CommandStatus.SENT, CommandStatus.SUCCEEDED):
+        return result
+    if held:
+        return result.model_copy(
+            update={
+                "status": CommandStatus.SUCCEEDED,
+                "message": f"confirmed: {confirm.topic} {confirm.field} is {value!r}",
+            }
+        )
+    return result.model_copy(
+        update={
+            "status": CommandStatus.UNCONFIRMED,
+            "message": f"sent, but not confirmed: no message showed {confirm.describe()}",
+        }
+    )

@@ -11,7 +11,9 @@ from redis.asyncio import Redis
 
 from robovox.ros_adapter.bridge import SERVICE, RobotBridge
 from robovox.ros_adapter.commands import not_sent_result, run_command
+from robovox.ros_adapter.emergency import EmergencyLine
 from robovox.ros_adapter.errors import CommandNotSentError
+from robovox.ros_adapter.hearing import settle
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.aio import supervise
@@ -38,6 +40,7 @@ class RobotRuntime:
         self.telemetry = TelemetryRecorder(redis, profile.robot_id, settings.telemetry_maxlen)
         self.bridge = RobotBridge(redis, profile, settings, self.telemetry)
         self.link = self.bridge.link
+        self.emergency = EmergencyLine(redis, profile, settings, self.bridge)
         self.consumer = StreamConsumer(
             redis,
             [self._keys.commands],
@@ -58,6 +61,7 @@ class RobotRuntime:
         self.bridge.start()
         tasks = [
             asyncio.create_task(self.consumer.run(), name=f"{self.profile.robot_id}-commands"),
+            asyncio.create_task(self.emergency.consumer.run(), name=f"{self.profile.robot_id}-emergency"),
             asyncio.create_task(self.telemetry.run(stopping), name=f"{self.profile.robot_id}-telemetry"),
             asyncio.create_task(self.bridge.publish_link_state(stopping), name=f"{self.profile.robot_id}-link"),
         ]
@@ -65,6 +69,7 @@ class RobotRuntime:
             await supervise(stopping, tasks)
         finally:
             self.consumer.stop()
+            self.emergency.consumer.stop()
             await asyncio.wait(tasks, timeout=self._settings.shutdown_grace_ms / 1000 + 2)
             await self.bridge.close()
         with contextlib.suppress(Exception):
@@ -132,24 +137,7 @@ class RobotRuntime:
         result = await run_command(self.link, command, version=self.bridge.version, actions=self.bridge.actions)
         if result.status is CommandStatus.STALLED:
             self.bridge.stalled_with(command)
-        if watch is None or confirm is None:
-            return result
-        held, value = await self.bridge.hearing.confirmed(watch)
-        if result.status not in (CommandStatus.SENT, CommandStatus.SUCCEEDED):
-            return result
-        if held:
-            return result.model_copy(
-                update={
-                    "status": CommandStatus.SUCCEEDED,
-                    "message": f"confirmed: {confirm.topic} {confirm.field} is {value!r}",
-                }
-            )
-        return result.model_copy(
-            update={
-                "status": CommandStatus.UNCONFIRMED,
-                "message": f"sent, but not confirmed: no message showed {confirm.describe()}",
-            }
-        )
+        return await settle(self.bridge.hearing, confirm, watch, result)
 
     async def _store(self, result: CommandResult, ack: Ack) -> None:
         """Store the result, retrying through a Redis outage: handling the entry again would find the

@@ -14,6 +14,7 @@ gets the tool's own timeout before the reply is given up on.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,6 +60,17 @@ class CommandRpc:
             raise
         # Dispatched now: its result cannot have come yet. Dispatched before (another delivery): look.
         return await self.reply(call, timeout_s, expected=first)
+
+    async def priority(self, call: ToolCall, send: Callable[[], Awaitable[object]], timeout_s: float) -> CommandReply:
+        """The emergency stop's call: ``send`` puts it on the priority path (the adapter starts the
+        call's record and stores its result), and the reply is waited for as any other."""
+        await self._results.expect(call.call_id)
+        try:
+            await send()
+        except BaseException:
+            self._results.forget(call.call_id)
+            raise
+        return await self.reply(call, timeout_s, expected=True)
 
     async def reply(self, call: ToolCall, timeout_s: float, *, expected: bool = False) -> CommandReply:
         """The reply to a dispatched call: its result, or NOT_STARTED if the adapter had not started it

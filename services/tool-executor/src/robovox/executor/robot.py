@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from jsonschema import Draft202012Validator
 from pydantic import TypeAdapter, ValidationError
@@ -25,6 +26,7 @@ from robovox.executor import outcome
 from robovox.executor.arguments import parse_arguments
 from robovox.executor.command import build_command
 from robovox.executor.command_rpc import CommandReply, CommandRpc
+from robovox.executor.emergency import EmergencyNotices, check_emergency
 from robovox.executor.policy import check_deadline, check_link, check_preconditions, check_repeated_motion
 from robovox.executor.queries import answer_query
 from robovox.executor.results import ResultFollower
@@ -33,10 +35,19 @@ from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.aio import supervise
 from robovox.shared.call_life import Ack, CallLife, CallRecord, CallState
 from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer
-from robovox.shared.entry import EntryError
+from robovox.shared.emergency import EmergencyState, EmergencyStops, stopped
+from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.limits import cut_text
 from robovox.shared.link import LinkInfo
-from robovox.shared.messages import CallId, InboxEntry, ToolCall
+from robovox.shared.messages import (
+    ALERT_SESSION_PREFIX,
+    CallId,
+    EmergencyAction,
+    EmergencyRequest,
+    EmergencyTrigger,
+    InboxEntry,
+    ToolCall,
+)
 from robovox.shared.profile import RobotProfile, Tool
 from robovox.shared.streams import Group, RobotKeys
 
@@ -64,6 +75,8 @@ class RobotCalls:
         self._calls = CallLife(redis)
         self._limits = settings.limits
         self._validators: dict[str, tuple[object, Draft202012Validator]] = {}
+        self._stops = EmergencyStops(redis)
+        self.emergency = EmergencyNotices(redis, profile, settings)
         results = ResultFollower(
             redis, self._keys, self._calls, settings.block_ms, consumer=settings.consumer(SERVICE), limits=self._limits
         )
@@ -91,11 +104,13 @@ class RobotCalls:
         robot = self.profile.robot_id
         listener = asyncio.create_task(self.commands.run(stopping), name=f"{robot} results listener")
         consumer = asyncio.create_task(self.consumer.run(), name=f"{robot} tool-call consumer")
+        notices = asyncio.create_task(self.emergency.consumer.run(), name=f"{robot} emergency notices")
         try:
-            await supervise(stopping, [consumer, listener])
+            await supervise(stopping, [consumer, listener, notices])
         finally:
             self.consumer.stop()
-            await asyncio.wait([consumer, listener], timeout=self._settings.shutdown_grace_ms / 1000 + 2)
+            self.emergency.consumer.stop()
+            await asyncio.wait([consumer, listener, notices], timeout=self._settings.shutdown_grace_ms / 1000 + 2)
 
     async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
         try:
@@ -107,7 +122,8 @@ class RobotCalls:
         async with self._redis.pipeline(transaction=False) as pipe:  # one round trip for what every call reads
             pipe.hgetall(self._keys.call_record(call.call_id))
             pipe.hgetall(self._keys.link_state)
-            record_fields, link_fields = await pipe.execute()
+            pipe.hgetall(self._keys.emergency_state)
+            record_fields, link_fields, latch_fields = await pipe.execute()
         try:
             record = CallRecord.from_record(record_fields)
         except EntryError as exc:
@@ -122,7 +138,8 @@ class RobotCalls:
         else:
             # An unreadable link hash is no link: motion is refused as offline.
             link = LinkInfo.from_hash_or_none(link_fields, call.robot_id)
-            entry = await self._decide_and_run(call, tool, link)
+            latch = stopped(latch_fields, call.robot_id)
+            entry = await self._decide_and_run(call, tool, link, latch)
         await self._finish(entry, Ack(stream, Group.TOOL_EXECUTOR, entry_id))
         return ACKED
 
@@ -143,7 +160,9 @@ class RobotCalls:
                 f" ({entry.reason})" if entry.reason else "",
             )
 
-    async def _decide_and_run(self, call: ToolCall, tool: Tool | None, link: LinkInfo | None) -> InboxEntry:
+    async def _decide_and_run(
+        self, call: ToolCall, tool: Tool | None, link: LinkInfo | None, latch: EmergencyState | None
+    ) -> InboxEntry:
         if tool is None:
             names = ", ".join(t.name for t in self.profile.tools)
             return outcome.rejected(
@@ -154,11 +173,14 @@ class RobotCalls:
                     "Tell the user what you can do instead.",
                 ),
             )
+        if self.profile.is_emergency_stop(tool.name):  # whatever its arguments: the priority path
+            return await self._emergency_stop(call, tool, on_path=latch is not None and latch.stop_id == call.call_id)
         arguments = parse_arguments(tool, call.arguments, self._limits, self._validator(tool))
         if isinstance(arguments, Rejection):
             return outcome.rejected(call, arguments)
         rejection = (
-            check_deadline(call)
+            check_emergency(latch is not None, tool)
+            or check_deadline(call)
             or check_link(link, self.profile, tool)
             or await check_preconditions(self._redis, self._keys, tool)
         )
@@ -171,6 +193,27 @@ class RobotCalls:
         if rejection is not None:
             return outcome.rejected(call, rejection)
         reply = await self.commands.call(call, build_command(call, tool, arguments), tool.timeout_s)
+        return self._answer(call, tool, reply)
+
+    async def _emergency_stop(self, call: ToolCall, tool: Tool, *, on_path: bool) -> InboxEntry:
+        """The model's own stop call: on the priority path (no deadline, link, precondition or motion
+        checks, no in-flight queue in the adapter), answered from the adapter's result. ``on_path``:
+        the gateway put it there when it published the call (the latch names it)."""
+
+        trigger, who = EmergencyTrigger.MODEL, f"call {call.call_id}"
+        if call.session_id and call.session_id.startswith(ALERT_SESSION_PREFIX):  # an alert rule's action
+            trigger, who = EmergencyTrigger.ALERT, f"rule {call.session_id.removeprefix(ALERT_SESSION_PREFIX)}"
+
+        async def send() -> EmergencyRequest:
+            return await self._stops.trigger(self.profile, EmergencyAction.STOP, trigger, who, call_id=call.call_id)
+
+        # The deadline the adapter works to is the stop's own: the reply waits for that.
+        stop_s = self.profile.emergency_stop.deadline_s if self.profile.emergency_stop else tool.timeout_s
+        stop_call = call.model_copy(update={"deadline": max(call.deadline, utc_now() + timedelta(seconds=stop_s))})
+        if on_path:
+            reply = await self.commands.reply(stop_call, tool.timeout_s)
+        else:
+            reply = await self.commands.priority(stop_call, send, tool.timeout_s)
         return self._answer(call, tool, reply)
 
     def _validator(self, tool: Tool) -> Draft202012Validator:

@@ -30,6 +30,8 @@ class RejectionReason(StrEnum):
     DEADLINE_PASSED = "deadline_passed"
     REPEATED_MOTION = "repeated_motion"
     TELEMETRY_UNAVAILABLE = "telemetry_unavailable"
+    EMERGENCY_STOPPED = "emergency_stopped"
+    """The robot's emergency stop is latched: motion is refused until a person resets it."""
 
 
 @dataclass(frozen=True, slots=True)

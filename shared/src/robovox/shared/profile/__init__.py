@@ -3,16 +3,13 @@
 from robovox.shared.profile.audio import AudioDevice, AudioFileSink, AudioFileSource, RobotAudio
 from robovox.shared.profile.loader import ProfileError, load_profile, load_profiles, parse_profile
 from robovox.shared.profile.realtime import realtime_tools
+from robovox.shared.profile.ros import CallService, PublishTopic, ReadTelemetry, RosBinding, SendActionGoal
 from robovox.shared.profile.schema import (
-    CallService,
     Confirm,
+    EmergencyStop,
     Precondition,
-    PublishTopic,
-    ReadTelemetry,
     RobotLink,
     RobotProfile,
-    RosBinding,
-    SendActionGoal,
     TelemetrySubscription,
     Tool,
 )
@@ -23,6 +20,7 @@ __all__ = [
     "AudioFileSource",
     "CallService",
     "Confirm",
+    "EmergencyStop",
     "Precondition",
     "ProfileError",
     "PublishTopic",

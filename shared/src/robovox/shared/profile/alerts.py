@@ -85,6 +85,9 @@ class AlertRule(_Strict):
     """How to speak it; default by severity (critical: the prototype's CRITICAL WARNING)."""
     cooldown_s: float = Field(default=300.0, ge=0)
     """After firing, the rule cannot fire again for this long."""
+    action: Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$")] | None = None
+    """A tool (without required arguments) run once each time the rule fires, through the executor
+    with all its checks (the priority path if it is the emergency stop tool)."""
     label: str | None = None
     """How to name the value in resolved messages (default: the field path)."""
     unit: str = ""

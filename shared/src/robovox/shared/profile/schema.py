@@ -12,32 +12,19 @@ from typing import Annotated, Any, Literal
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from robovox.shared.profile.alerts import AlertsConfig
 from robovox.shared.profile.audio import RobotAudio
-from robovox.shared.ros_types import InterfaceKind, RosTypeName
+from robovox.shared.profile.ros import (
+    FieldPath,
+    MessageType,
+    RosBinding,
+    RosName,
+    Strict,
+    ToolName,
+)
 from robovox.shared.streams import ROBOT_ID_PATTERN
-
-ToolName = Annotated[str, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$")]
-RosName = Annotated[str, Field(pattern=r"^/?[A-Za-z_~][A-Za-z0-9_/~]*$")]
-_TYPE_PATTERN = Field(pattern=r"^[A-Za-z0-9_]+/(msg/|srv/|action/)?[A-Za-z0-9_]+$")
-
-
-def _kind_checker(kind: InterfaceKind) -> AfterValidator:
-    """Either dialect (``pkg/Name`` or ``pkg/<kind>/Name``), never another kind's middle part."""
-
-    def check(text: str) -> str:
-        RosTypeName.parse(text, kind)
-        return text
-
-    return AfterValidator(check)
-
-
-MessageType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.MSG)]
-ServiceType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.SRV)]
-ActionType = Annotated[str, _TYPE_PATTERN, _kind_checker(InterfaceKind.ACTION)]
-FieldPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_{}]+(\.[A-Za-z0-9_{}]+)*$")]
 
 
 class FieldProblem(ValueError):
@@ -49,72 +36,7 @@ class FieldProblem(ValueError):
         self.loc = loc
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CallService(_Strict):
-    """Call a ROS service; ``args`` is the request, with ``{argument}`` placeholders."""
-
-    name: RosName
-    type: ServiceType
-    args: dict[str, Any] = Field(default_factory=dict)
-    success_field: str | None = "success"
-    """Boolean field of the response that reports success (``None``: any response is success)."""
-    message_field: str | None = "message"
-    """Text field of the response to report back."""
-
-
-class PublishTopic(_Strict):
-    """Publish one message on a topic."""
-
-    topic: RosName
-    type: MessageType
-    msg: dict[str, Any] = Field(default_factory=dict)
-
-
-class SendActionGoal(_Strict):
-    """Send a ROS 2 action goal and wait for its result (feedback is logged)."""
-
-    name: RosName
-    type: ActionType
-    goal: dict[str, Any] = Field(default_factory=dict)
-    success_field: str | None = "success"
-    message_field: str | None = "message"
-
-
-class ReadTelemetry(_Strict):
-    """Answer from the latest telemetry value, without a ROS round trip."""
-
-    topic: RosName
-    field: FieldPath = "data"
-    """Dotted path into the message; ``{argument}`` placeholders choose the field."""
-    label: str | None = None
-    """How to name the value when speaking it (default: the field path)."""
-    unit: str = ""
-    max_age_s: float = Field(default=10.0, gt=0)
-
-
-class RosBinding(_Strict):
-    """Exactly one of the four ways a tool reaches the robot."""
-
-    call_service: CallService | None = None
-    publish: PublishTopic | None = None
-    send_action_goal: SendActionGoal | None = None
-    read_telemetry: ReadTelemetry | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> RosBinding:
-        chosen = [name for name, value in self if value is not None]
-        if len(chosen) != 1:
-            raise ValueError(
-                "give exactly one of call_service, publish, send_action_goal, read_telemetry"
-                + (f" (got {', '.join(chosen)})" if chosen else "")
-            )
-        return self
-
-
-class Precondition(_Strict):
+class Precondition(Strict):
     """A condition on the latest telemetry that must hold before the tool runs."""
 
     topic: RosName
@@ -139,7 +61,7 @@ class Precondition(_Strict):
         return self
 
 
-class Confirm(_Strict):
+class Confirm(Strict):
     """How to see in telemetry that a command took effect: rosbridge never answers a publish, so
     without this a publish is only known to be sent."""
 
@@ -174,7 +96,7 @@ class Confirm(_Strict):
         return f"{self.topic} {self.field} {test} within {self.within_s:g} s"
 
 
-class Tool(_Strict):
+class Tool(Strict):
     name: ToolName
     description: str = Field(min_length=1)
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
@@ -212,14 +134,14 @@ class Tool(_Strict):
         return self.ros.read_telemetry is not None
 
 
-class TelemetrySubscription(_Strict):
+class TelemetrySubscription(Strict):
     topic: RosName
     type: MessageType
     throttle_ms: int = Field(default=0, ge=0)
     """rosbridge throttle_rate: at most one message per this many milliseconds."""
 
 
-class RobotLink(_Strict):
+class RobotLink(Strict):
     """What the adapter expects of the robot behind its rosbridge."""
 
     ros_version: Literal["auto", 1, 2] = "auto"
@@ -233,7 +155,25 @@ class RobotLink(_Strict):
     that stalled with a motion command in flight comes back, before any other command."""
 
 
-class RobotProfile(_Strict):
+class EmergencyStop(Strict):
+    """The robot's emergency stop, sent on its own path ahead of every other command."""
+
+    tool: ToolName
+    """The profile tool that stops the robot (a service or publish without required arguments); the
+    model calling it takes the same priority path."""
+    deadline_s: float = Field(default=5.0, gt=0, le=60)
+    """How long a stop is retried on the link (through an outage) before it is given up; never sent after."""
+    reset: RosBinding | None = None
+    """The robot's own reset (a service or publish), run when a person resets the stop; not a tool."""
+
+    @model_validator(mode="after")
+    def _reset_sends(self) -> EmergencyStop:
+        if self.reset is not None and self.reset.call_service is None and self.reset.publish is None:
+            raise ValueError("emergency_stop.reset must be a call_service or a publish")
+        return self
+
+
+class RobotProfile(Strict):
     robot_id: Annotated[str, Field(pattern=ROBOT_ID_PATTERN)]
     display_name: str = ""
     rosbridge_url: Annotated[str, Field(pattern=r"^wss?://[^\s/]+(:\d+)?(/\S*)?$")]
@@ -249,6 +189,7 @@ class RobotProfile(_Strict):
     audio: RobotAudio | None = None
     """The robot's own microphone and speaker, if the gateway should use them."""
     robot_link: RobotLink = Field(default_factory=RobotLink)
+    emergency_stop: EmergencyStop | None = None
 
     @model_validator(mode="after")
     def _unique_names(self) -> RobotProfile:
@@ -306,13 +247,27 @@ class RobotProfile(_Strict):
                         "that the alert and the robot's link state agree",
                     )
         if link.after_stall is not None:
-            tool = self.tool(link.after_stall)
-            if tool is None or (tool.ros.call_service is None and tool.ros.publish is None):
+            self._check_stop_tool(("robot_link", "after_stall"), link.after_stall)
+        if self.emergency_stop is not None:
+            self._check_stop_tool(("emergency_stop", "tool"), self.emergency_stop.tool)
+        for index, rule in enumerate(self.alerts.rules):
+            action = self.tool(rule.action) if rule.action else None
+            if rule.action and (action is None or action.is_query or action.parameters.get("required")):
                 raise FieldProblem(
-                    ("robot_link", "after_stall"), f"must name a service or publish tool ({link.after_stall!r})"
+                    ("alerts", "rules", index, "action"),
+                    f"alert {rule.name!r}: action must name a command tool without required arguments "
+                    f"({rule.action!r})",
                 )
-            if tool.parameters.get("required"):
-                raise FieldProblem(("robot_link", "after_stall"), f"tool {tool.name!r} must take no required arguments")
+
+    def _check_stop_tool(self, loc: tuple[str, ...], name: str) -> None:
+        tool = self.tool(name)
+        if tool is None or (tool.ros.call_service is None and tool.ros.publish is None):
+            raise FieldProblem(loc, f"must name a service or publish tool ({name!r})")
+        if tool.parameters.get("required"):
+            raise FieldProblem(loc, f"tool {tool.name!r} must take no required arguments")
+
+    def is_emergency_stop(self, tool_name: str) -> bool:
+        return self.emergency_stop is not None and self.emergency_stop.tool == tool_name
 
     def heartbeat_topics(self) -> set[str]:
         """The topics whose messages prove the robot is heard."""

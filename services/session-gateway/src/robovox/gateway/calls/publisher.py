@@ -11,6 +11,11 @@ received the call, and timed when its reply is parsed. If the connection is down
 the reply does not come, a task publishes through redis-py instead and keeps
 trying until the call could no longer start (its deadline); the script makes
 that retry harmless when the first attempt did reach Redis.
+
+A call of the profile's emergency stop tool is also put on the robot's priority path as
+soon as it is published (never before: the adapter starts the call's record, and a
+started record is not published), so the stop does not wait for a free slot in the
+executor; the executor then only answers it from the adapter's result.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ from redis.exceptions import RedisError
 
 from robovox.gateway.calls.connection import DispatchConnection
 from robovox.shared.call_life import PUBLISH_SCRIPT, publish_script_call
+from robovox.shared.emergency import EmergencyStops
 from robovox.shared.entry import utc_now
 from robovox.shared.loop_lag import RecentSamples
-from robovox.shared.messages import ToolCall
+from robovox.shared.messages import EmergencyAction, EmergencyTrigger, ToolCall
+from robovox.shared.profile import RobotProfile
 from robovox.shared.streams import RobotKeys
 
 log = logging.getLogger(__name__)
@@ -56,6 +63,7 @@ class CallPublisher:
         *,
         connection: DispatchConnection | None = None,
         timings: RecentSamples | None = None,
+        profile: RobotProfile | None = None,
     ) -> None:
         self._robot_id = robot_id
         self._keys = RobotKeys.of(robot_id)
@@ -65,6 +73,8 @@ class CallPublisher:
         self.timings = timings if timings is not None else RecentSamples()
         """Each call, from its arrival on the data channel to its entry in Redis (ms)."""
         self._retries: set[asyncio.Task[None]] = set()
+        self._profile = profile
+        self._stops = EmergencyStops(redis)
 
     def publish(
         self, call_id: str, name: str, arguments: str, session_id: str, conversation_id: str, received_at: float
@@ -112,6 +122,23 @@ class CallPublisher:
 
     def _published(self, pending: _Pending) -> None:
         self.timings.add((time.perf_counter() - pending.received_at) * 1000)
+        if self._profile is not None and self._profile.is_emergency_stop(pending.call.name):
+            task = asyncio.create_task(self._stop(pending.call))
+            self._retries.add(task)
+            task.add_done_callback(self._retries.discard)
+
+    async def _stop(self, call: ToolCall) -> None:
+        assert self._profile is not None
+        try:
+            await self._stops.trigger(
+                self._profile,
+                EmergencyAction.STOP,
+                EmergencyTrigger.MODEL,
+                f"call {call.call_id}",
+                call_id=call.call_id,
+            )
+        except (RedisError, OSError) as exc:  # the executor puts it on the path when it takes the call
+            log.warning("%s: stop call %s left to the executor: %s", self._robot_id, call.call_id, exc)
 
     def _retry(self, pending: _Pending) -> None:
         task = asyncio.create_task(self._publish_until_deadline(pending))

@@ -74,6 +74,11 @@ class RobotVoice:
         return self._supervisor.ready
 
     @property
+    def redis(self) -> Redis:
+        """The robot's Redis (its emergency stop is written there by the API)."""
+        return self._redis
+
+    @property
     def display_name(self) -> str:
         return self.profile.display_name or self.robot_id
 

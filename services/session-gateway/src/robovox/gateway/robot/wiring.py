@@ -47,7 +47,9 @@ def build_robot(
     audio.on_change(lambda: clients.announce(audio.mic_holder))
     provider_calls = ProviderCalls()
     conversation = ConversationLog(redis, robot_id, consumer=consumer.consumer, limits=settings.limits)
-    publisher = CallPublisher(redis, robot_id, profile.tool_call_timeout_s, connection=dispatch, timings=dispatch_ms)
+    publisher = CallPublisher(
+        redis, robot_id, profile.tool_call_timeout_s, connection=dispatch, timings=dispatch_ms, profile=profile
+    )
     new_session = functools.partial(
         RealtimeSession,
         profile=profile,

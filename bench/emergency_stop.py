@@ -1,0 +1,155 @@
+"""Emergency stop under load: the gateway API's stop, from the request to the stop op at the robot.
+
+The edge box: Redis, 20 simulated cleaning robots (the shipped profile), the ROS adapter, the
+tool executor and the session gateway each their own process (the gateway talking to the
+Realtime emulator in this process), and this process putting 20 robots x 5 calls/s of
+``stop_cleaning`` (a service the simulator answers at once) through the backbone, as the soak
+does. On the stopped robot, ``release_vacuum`` is made slow (3 s) and kept 8 deep in flight.
+Each of the stops is ``POST /v1/robots/cleaner-1/emergency_stop`` with the operator's token,
+timed from just before the request to the simulator receiving the ``/emergency_stop`` publish
+(the simulator runs in this process, so both ends read the same clock); a reset follows each.
+
+The spoken stop (the local stop word) is not built yet, so neither is its half of the bench.
+
+    python bench/emergency_stop.py [--stops 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx2
+from redis.asyncio import Redis
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the fault suite's rig lives with the tests
+
+from robovox.shared.embedded_redis import free_port  # noqa: E402
+from robovox.shared.messages import parse_time  # noqa: E402
+from robovox.shared.testing.streams import add_tool_call  # noqa: E402
+from robovox.sim.realtime import RealtimeEmulator  # noqa: E402
+from tests.conftest import API_KEY, API_TOKEN  # noqa: E402
+from tests.faults.gateway_harness import GatewayProcess, robot_profiles, simulators  # noqa: E402
+from tests.faults.ledger import percentile  # noqa: E402
+from tests.faults.processes import RedisServer, ServiceProcess, service_env  # noqa: E402
+
+ROBOTS = 20
+RATE_PER_ROBOT = 5.0
+"""The soak's base load (``--rate`` changes it; 0: no load, for the figure without)."""
+SLOW_IN_FLIGHT = 8
+STOPPED = "cleaner-1"
+DEADLINE_S = 5.0
+"""The shipped profile's emergency_stop.deadline_s: the stop was issued this long before its deadline."""
+
+
+async def load(redis: Redis, robots: list[str], rate: float, stopping: asyncio.Event) -> int:
+    """``stop_cleaning`` at ``rate`` a second on every robot until ``stopping``; the calls made."""
+    made = 0
+    if rate <= 0:
+        return made
+
+    async def robot(robot_id: str) -> None:
+        nonlocal made
+        await asyncio.sleep(random.uniform(0, 1 / rate))
+        while not stopping.is_set():
+            await add_tool_call(redis, robot_id, "stop_cleaning")
+            made += 1
+            await asyncio.sleep(1 / rate)
+
+    await asyncio.gather(*(robot(r) for r in robots))
+    return made
+
+
+async def slow_calls(redis: Redis, stopping: asyncio.Event) -> None:
+    """Keep SLOW_IN_FLIGHT slow release_vacuum calls in flight on the stopped robot."""
+    while not stopping.is_set():
+        for _ in range(SLOW_IN_FLIGHT):
+            await add_tool_call(redis, STOPPED, "release_vacuum", deadline_in_s=30)
+        await asyncio.sleep(3.0)
+
+
+async def bench(stops: int, rate: float, slow: bool) -> list[float]:
+    root = Path(tempfile.mkdtemp(prefix="robovox-estop-"))
+    logs = root / "logs"
+    logs.mkdir()
+    redis_server = RedisServer(root / "redis", logs / "redis-server.log")
+    await redis_server.start()
+    emulator = RealtimeEmulator(api_key=API_KEY, ice_host_addresses=["127.0.0.1"])
+    await emulator.start()
+    port = free_port()
+    async with simulators(ROBOTS) as sims:
+        robots = robot_profiles(root / "profiles", sims)
+        sim = sims[0]
+        sim.failures.slow_service["/vacuum_pads/release"] = 3.0
+        env = service_env(redis_server.url, root / "profiles", "WARNING", 1000, 15_000)
+        services = [ServiceProcess(m, m.split(".")[-1], env, logs) for m in ("robovox.ros_adapter", "robovox.executor")]
+        gateway = GatewayProcess(redis_server.url, root / "profiles", emulator, logs / "gateway.log")
+        gateway.env.update({"ROBOVOX_API_PORT": str(port), "ROBOVOX_LOG_LEVEL": "WARNING"})
+        for service in services:
+            service.start()
+        gateway.start()
+        redis = Redis.from_url(redis_server.url, decode_responses=True)
+        stopping = asyncio.Event()
+        latencies: list[float] = []
+        answered: list[float] = []
+        on_path: list[float] = []
+        try:
+            await gateway.wait_live(redis, robots, timeout_s=60)
+            print(f"estop bench: {ROBOTS} robots live, logs in {logs}", flush=True)
+            loading = asyncio.create_task(load(redis, robots, rate, stopping))
+            slowing = asyncio.create_task(slow_calls(redis, stopping)) if slow else None
+            await asyncio.sleep(2.0)  # the load settles in
+            headers = {"Authorization": f"Bearer {API_TOKEN}"}
+            async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as api:
+                for i in range(stops):
+                    began = time.perf_counter()
+                    answer = await api.post(f"/v1/robots/{STOPPED}/emergency_stop", json={"client_id": "bench"})
+                    answered.append((time.perf_counter() - began) * 1000)
+                    assert answer.status_code == 202, answer.text
+                    ops = await sim.wait_for_op("publish", "/emergency_stop", count=i + 1, timeout=10)
+                    latencies.append((ops[i].mono_time - began) * 1000)
+                    issued = parse_time(answer.json()["deadline"]).timestamp() - DEADLINE_S
+                    on_path.append((ops[i].wall_time - issued) * 1000)
+                    await api.post(f"/v1/robots/{STOPPED}/emergency_stop/reset")
+                    await sim.wait_for_op("call_service", "/emergency_stop/reset", count=i + 1, timeout=10)
+                    await asyncio.sleep(random.uniform(0.02, 0.1))
+            stopping.set()
+            made = await loading
+            if slowing is not None:
+                await slowing
+            print(f"API answer (202): p50 {percentile(answered, 50):.2f} ms, p99 {percentile(answered, 99):.2f} ms")
+            print(
+                f"from the gateway's script to the op: p50 {percentile(on_path, 50):.2f} ms, "
+                f"p99 {percentile(on_path, 99):.2f} ms"
+            )
+            print(f"load: {made} calls at {ROBOTS} x {rate:g}/s, slow calls in flight: {slow}", flush=True)
+        finally:
+            stopping.set()
+            await redis.aclose()
+            gateway.stop()
+            for service in services:
+                service.stop()
+            await emulator.stop()
+            redis_server.stop()
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stops", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=RATE_PER_ROBOT, help="calls/s per robot (0: no load)")
+    parser.add_argument("--no-slow", action="store_true", help="no slow calls in flight on the stopped robot")
+    args = parser.parse_args()
+    latencies = asyncio.run(bench(args.stops, args.rate, not args.no_slow))
+    print(f"stops={len(latencies)} max_ms={max(latencies):.2f}")
+    print(f"api_stop_p50_ms={percentile(latencies, 50):.2f} api_stop_p99_ms={percentile(latencies, 99):.2f}")
+
+
+if __name__ == "__main__":
+    main()
