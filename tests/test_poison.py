@@ -125,7 +125,8 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
 ) -> None:  # fmt: skip
     session = await live_session(gateway, emulator)
     sim.clear_ops()
-    injected: dict[str, tuple[str, str]] = {}  # entry id -> (stream, variant)
+    # (stream key, entry id) -> (stream, variant): two streams can hand out the same entry id
+    injected: dict[tuple[str, str], tuple[str, str]] = {}
     answered_calls: dict[str, str] = {}  # call id of a poisoned tool call -> variant
     conversation_id = gateway.robots[ROBOT].conversation_id
     assert conversation_id is not None
@@ -134,7 +135,7 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
             if b"call_id" in fields:
                 fields[b"call_id"] = new_call_id().encode()  # each variant is a call of its own
             entry_id = (await binary.xadd(key, fields)).decode()  # type: ignore[arg-type]
-            injected[entry_id] = (stream, variant)
+            injected[(key, entry_id)] = (stream, variant)
             if stream == "tool_calls" and variant in ("missing field", "binary value", "1 MB value"):
                 answered_calls[fields[b"call_id"].decode()] = variant
 
@@ -152,7 +153,7 @@ async def test_poison_on_every_stream_is_dead_lettered_and_every_robot_part_goes
     assert fired.action == "stop_cleaning" and fired.action_call_id is not None
     await session.wait_for_client_event("conversation.item.create", is_action_result, timeout=20)
 
-    letters = {letter.entry_id: letter for letter in await dead_letters(binary)}
+    letters = {(letter.stream, letter.entry_id): letter for letter in await dead_letters(binary)}
     expected_letters = {
         entry_id: where
         for entry_id, where in injected.items()
@@ -191,5 +192,5 @@ async def call_when_idle(session: EmulatedSession, name: str) -> str:
         await session.wait_for_server_event("response.done", after=len(session.sent), timeout=20)
 
 
-def _id_of(injected: dict[str, tuple[str, str]], stream: str, variant: str) -> str:
-    return next(entry_id for entry_id, where in injected.items() if where == (stream, variant))
+def _id_of(injected: dict[tuple[str, str], tuple[str, str]], stream: str, variant: str) -> tuple[str, str]:
+    return next(entry for entry, where in injected.items() if where == (stream, variant))
