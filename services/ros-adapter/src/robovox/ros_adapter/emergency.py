@@ -23,9 +23,8 @@ from robovox.ros_adapter.errors import CommandNotSentError, NotSentReason
 from robovox.ros_adapter.hearing import settle
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.shared.call_life import CallLife, Started
-from robovox.shared.consumer import Acked, PermanentError, StreamConsumer
+from robovox.shared.consumer import Acked, StreamConsumer, read_robot_entry
 from robovox.shared.emergency import RESET_DEADLINE_S, EmergencyStops
-from robovox.shared.entry import EntryError
 from robovox.shared.messages import CommandResult, CommandStatus, EmergencyAction, EmergencyRequest, RosCommand
 from robovox.shared.profile import RobotProfile
 from robovox.shared.streams import Group, RobotKeys
@@ -53,12 +52,7 @@ class EmergencyLine:
         )
 
     async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
-        try:
-            request = EmergencyRequest.from_fields(fields)
-        except EntryError as exc:
-            raise PermanentError(str(exc)) from None
-        if request.robot_id != self.profile.robot_id:
-            raise PermanentError(f"emergency request for {request.robot_id!r} on {self.profile.robot_id!r}'s stream")
+        request = read_robot_entry(EmergencyRequest, fields, self.profile.robot_id, "emergency request")
         command = self._command(request)
         if command is None:
             log.warning("robot %s: %s %s: the profile names nothing to run", request.robot_id, request.action, entry_id)

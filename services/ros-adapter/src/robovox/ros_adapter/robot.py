@@ -18,8 +18,7 @@ from robovox.ros_adapter.settings import AdapterSettings
 from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.aio import supervise
 from robovox.shared.call_life import Ack, CallLife, Started
-from robovox.shared.consumer import ACKED, REDIS_DOWN, Acked, PermanentError, StreamConsumer
-from robovox.shared.entry import EntryError
+from robovox.shared.consumer import ACKED, REDIS_DOWN, Acked, StreamConsumer, read_robot_entry
 from robovox.shared.messages import CommandResult, CommandStatus, RosCommand
 from robovox.shared.profile import RobotProfile
 from robovox.shared.streams import Group, RobotKeys
@@ -76,12 +75,7 @@ class RobotRuntime:
             await self.bridge.write_link_state()
 
     async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
-        try:
-            command = RosCommand.from_fields(fields)
-        except EntryError as exc:
-            raise PermanentError(str(exc)) from None
-        if command.robot_id != self.profile.robot_id:
-            raise PermanentError(f"command for robot {command.robot_id!r} on {self.profile.robot_id!r}'s stream")
+        command = read_robot_entry(RosCommand, fields, self.profile.robot_id, "command")
         not_sent: CommandNotSentError | None = None
         try:
             # Before the start: a command is written only right after the bridge has shown it reads.

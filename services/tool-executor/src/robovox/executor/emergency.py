@@ -10,9 +10,8 @@ from redis.asyncio import Redis
 
 from robovox.executor.settings import ExecutorSettings
 from robovox.executor.verdict import Rejection, RejectionReason
-from robovox.shared.consumer import Acked, PermanentError, StreamConsumer
+from robovox.shared.consumer import Acked, StreamConsumer, read_robot_entry
 from robovox.shared.emergency import STOPPED_SENTENCE
-from robovox.shared.entry import EntryError
 from robovox.shared.messages import (
     EmergencyAction,
     EmergencyRequest,
@@ -82,12 +81,7 @@ class EmergencyNotices:
         )
 
     async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
-        try:
-            request = EmergencyRequest.from_fields(fields)
-        except EntryError as exc:
-            raise PermanentError(str(exc)) from None
-        if request.robot_id != self.profile.robot_id:
-            raise PermanentError(f"emergency request for {request.robot_id!r} on {self.profile.robot_id!r}'s stream")
+        request = read_robot_entry(EmergencyRequest, fields, self.profile.robot_id, "emergency request")
         entry = notice(request)
         await self._redis.xadd(self._keys.inbox, entry.to_fields(), maxlen=MaxLen.INBOX, approximate=True)  # type: ignore[arg-type]
         log.warning(

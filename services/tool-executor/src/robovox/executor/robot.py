@@ -34,7 +34,7 @@ from robovox.executor.settings import ExecutorSettings
 from robovox.executor.verdict import Rejection, RejectionReason
 from robovox.shared.aio import supervise
 from robovox.shared.call_life import Ack, CallLife, CallRecord, CallState
-from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer
+from robovox.shared.consumer import ACKED, Acked, PermanentError, StreamConsumer, read_robot_entry
 from robovox.shared.emergency import EmergencyState, EmergencyStops, stopped
 from robovox.shared.entry import EntryError, utc_now
 from robovox.shared.limits import cut_text
@@ -113,12 +113,7 @@ class RobotCalls:
             await asyncio.wait([consumer, listener, notices], timeout=self._settings.shutdown_grace_ms / 1000 + 2)
 
     async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
-        try:
-            call = ToolCall.from_fields(fields)
-        except EntryError as exc:
-            raise PermanentError(str(exc)) from None
-        if call.robot_id != self.profile.robot_id:
-            raise PermanentError(f"call for robot {call.robot_id!r} on {self.profile.robot_id!r}'s stream")
+        call = read_robot_entry(ToolCall, fields, self.profile.robot_id, "call")
         async with self._redis.pipeline(transaction=False) as pipe:  # one round trip for what every call reads
             pipe.hgetall(self._keys.call_record(call.call_id))
             pipe.hgetall(self._keys.link_state)

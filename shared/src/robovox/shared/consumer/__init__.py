@@ -10,6 +10,7 @@ from robovox.shared.consumer.config import (
     Handler,
     PermanentError,
 )
+from robovox.shared.consumer.entries import read_robot_entry
 from robovox.shared.consumer.loop import StreamConsumer
 from robovox.shared.consumer.raw import (
     UnreadableEntryError,
@@ -35,5 +36,6 @@ __all__ = [
     "dead_letter",
     "decode_fields",
     "decode_lossy",
+    "read_robot_entry",
     "readable_fields",
 ]

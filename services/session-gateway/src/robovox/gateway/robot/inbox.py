@@ -21,8 +21,7 @@ from robovox.gateway.realtime.fit import MessageTooLargeError
 from robovox.gateway.realtime.peer import PeerClosedError
 from robovox.gateway.robot.inbox_letters import outputs_in_place_of
 from robovox.gateway.robot.supervisor import SessionSupervisor
-from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsumer
-from robovox.shared.entry import EntryError
+from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsumer, read_robot_entry
 from robovox.shared.messages import InboxEntry
 from robovox.shared.streams import MaxLen, RobotKeys
 
@@ -63,12 +62,7 @@ class RobotInbox:
         return str(entry_id)
 
     async def _on_entry(self, _stream: str, _entry_id: str, fields: dict[str, str]) -> None:
-        try:
-            entry = InboxEntry.from_fields(fields)
-        except EntryError as exc:
-            raise PermanentError(str(exc)) from None
-        if entry.robot_id != self.robot_id:
-            raise PermanentError(f"entry for robot {entry.robot_id!r} on {self.robot_id!r}'s inbox")
+        entry = read_robot_entry(InboxEntry, fields, self.robot_id, "entry", "inbox")
         await self._deliver(entry)
 
     async def _on_dead_letter(self, _stream: str, fields: dict[str, str], reason: str) -> None:
