@@ -105,14 +105,9 @@ class RobotBridge:
     async def wait_open(self, deadline: float) -> None:
         """Return once commands may go out and the bridge has just answered a ping;
         ``CommandNotSentError`` if that is not so by ``deadline`` (or at once if the link is down)."""
-        if not self._open.is_set():
-            if self.link.state is not LinkState.UP:
-                await self.link.ready()  # raises: down
-            with contextlib.suppress(TimeoutError):
+        if not self._open.is_set() and self.link.state is LinkState.UP:  # a down link is refused at once
+            with contextlib.suppress(TimeoutError):  # past the deadline, the write's own check refuses it
                 await asyncio.wait_for(self._open.wait(), max(0.0, deadline - time.time()))
-            if not self._open.is_set():
-                await self.link.ready()  # raises if down; else the deadline check at the write refuses
-                return
         await self.link.ready()
 
     @contextlib.asynccontextmanager
