@@ -51,6 +51,7 @@ from robovox.shared.entry import format_time
 from robovox.shared.messages import AlertStatus, AlertTransition
 from robovox.shared.profile import load_profile
 from robovox.shared.profile.alerts import BatteryForecast
+from robovox.shared.redis_client import open_redis
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import follow
 from robovox.sim.realtime import RealtimeEmulator
@@ -154,7 +155,7 @@ async def alert_latency(alerts: int, warmup: int) -> list[float]:
             os.sched_setaffinity(server.pid, EDGE_CORES)
         folder = Path(tmp)
         (folder / f"{ROBOT}.yaml").write_text(yaml.safe_dump(bench_profile(sim.url)))
-        redis = Redis.from_url(server.url, decode_responses=True)
+        redis = open_redis(server.url)
         try:
             procs = start_services(server.url, folder, emulator.base_url)
             session = await first_session(emulator, procs)

@@ -27,6 +27,8 @@ from pathlib import Path
 import httpx2
 from redis.asyncio import Redis
 
+from robovox.shared.redis_client import open_redis
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault suite's rig lives with the tests
 
@@ -94,7 +96,7 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
         for service in services:
             service.start()
         gateway.start()
-        redis = Redis.from_url(redis_server.url, decode_responses=True)
+        redis = open_redis(redis_server.url)
         stopping = asyncio.Event()
         latencies: list[float] = []
         answered: list[float] = []

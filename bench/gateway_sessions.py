@@ -54,6 +54,7 @@ from redis.asyncio import Redis
 from redis.typing import KeyT, StreamIdT
 
 from robovox.shared.embedded_redis import EmbeddedRedis, free_port
+from robovox.shared.redis_client import open_redis
 from robovox.shared.streams import RobotKeys
 from robovox.sim.realtime import EmulatedSession, RealtimeEmulator
 
@@ -252,7 +253,7 @@ async def dispatch_once(
 async def measure(size: int, calls: int, rate: float, redis_url: str, rss_base: float, nice: int) -> dict[str, float]:
     emulator = RealtimeEmulator(api_key=API_KEY, ice_host_addresses=("127.0.0.1",), seconds_per_word=0.0)
     await emulator.start()
-    redis = Redis.from_url(redis_url)
+    redis = open_redis(redis_url, decode_responses=False)
     await redis.flushdb()
     with tempfile.TemporaryDirectory() as tmp:
         robots = write_profiles(Path(tmp), size)

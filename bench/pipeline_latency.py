@@ -30,6 +30,7 @@ import roslibpy
 from redis.asyncio import Redis
 
 from robovox.shared.embedded_redis import EmbeddedRedis
+from robovox.shared.redis_client import open_redis
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import add_tool_call, last_entry_id, wait_for_output
 from robovox.sim.robot import RobotSimulator
@@ -113,7 +114,7 @@ async def run(samples: int, warmup: int) -> dict[str, float]:
         text = (REPO / "deploy" / "profiles" / "cleaner-1.yaml").read_text()
         (profiles / "cleaner-1.yaml").write_text(text.replace("ws://127.0.0.1:9090", sim.url))
         procs = start_services(server.url, profiles)
-        redis = Redis.from_url(server.url, decode_responses=True)
+        redis = open_redis(server.url)
         ros = roslibpy.Ros("127.0.0.1", sim.port, transport="asyncio")
         try:
             await wait_online(redis)

@@ -29,6 +29,7 @@ from robovox.shared.messages import (
     TelemetrySample,
     ToolCall,
 )
+from robovox.shared.redis_client import open_redis
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.testing.streams import new_call_id
 from robovox.sim.realtime import EmulatedSession, RealtimeEmulator
@@ -108,7 +109,7 @@ async def inbox_outputs(binary: Redis, call_id: str) -> list[dict[str, str]]:
 
 @pytest.fixture
 async def binary(redis_url: str) -> Any:
-    client: Redis = Redis.from_url(redis_url)  # bytes in, bytes out
+    client: Redis = open_redis(redis_url, decode_responses=False)  # bytes in, bytes out
     yield client
     await client.aclose()
 

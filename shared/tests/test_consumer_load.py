@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from robovox.shared.consumer import ConsumerConfig, StreamConsumer
 from robovox.shared.messages import DeadLetter
-from robovox.shared.redis_client import connect_redis
+from robovox.shared.redis_client import connect_redis, open_redis
 from robovox.shared.settings import ServiceSettings
 
 STREAM = "robovox:{r1}:tool_calls"
@@ -34,7 +34,7 @@ async def letters(redis: Redis, count: int) -> list[DeadLetter]:
 
 
 async def test_bytes_that_are_not_utf8_are_dead_lettered_escaped_and_the_loop_goes_on(redis: Redis) -> None:
-    raw: Redis = Redis.from_url(_url(redis))  # writes bytes as they are
+    raw: Redis = open_redis(_url(redis), decode_responses=False)  # writes bytes as they are
     handled: list[str] = []
     done = asyncio.Event()
 

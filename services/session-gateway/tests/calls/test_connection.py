@@ -18,6 +18,7 @@ from robovox.gateway.calls.publisher import PUBLISH_SCRIPT, CallPublisher
 from robovox.gateway.realtime.event_log import EventLog
 from robovox.shared.embedded_redis import EmbeddedRedis
 from robovox.shared.messages import ToolCall
+from robovox.shared.redis_client import open_redis
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import wait_for_entries
 
@@ -112,12 +113,12 @@ async def test_a_killed_connection_loses_no_call_and_the_link_reconnects(
 
 async def test_the_url_s_password_and_database_are_used() -> None:
     with EmbeddedRedis() as server:
-        admin: Redis = Redis.from_url(server.url, decode_responses=True)
+        admin: Redis = open_redis(server.url)
         await admin.config_set("requirepass", "s3cret")
         await admin.aclose()
         url = f"redis://:s3cret@127.0.0.1:{server.port}/3"
         async with running(DispatchConnection(url, scripts=[PUBLISH_SCRIPT])) as link:
-            db3: Redis = Redis.from_url(url, decode_responses=True)
+            db3: Redis = open_redis(url)
             publish(CallPublisher(db3, ROBOT, 10.0, connection=link), "call_f")
             await link.quiet()
             assert [c.call_id for c in await published(db3, 1)] == ["call_f"]
@@ -126,7 +127,7 @@ async def test_the_url_s_password_and_database_are_used() -> None:
 
 async def test_a_wrong_password_keeps_the_link_down_and_retrying() -> None:
     with EmbeddedRedis() as server:
-        admin: Redis = Redis.from_url(server.url)
+        admin: Redis = open_redis(server.url, decode_responses=False)
         await admin.config_set("requirepass", "s3cret")
         await admin.aclose()
         link = DispatchConnection(f"redis://:wrong@127.0.0.1:{server.port}/0")

@@ -11,15 +11,24 @@ Two kinds of connection, never mixed:
   their own (``dedicated_reader``), outside the pool, so a busy box can never
   starve readers of connections or readers starve commands. Readers get bytes:
   the consumer decodes each entry itself (``robovox.shared.consumer.raw``).
+
+Every client opened here sends its commands through ``cancellable`` connections: on
+Python 3.11 redis-py's own send can swallow a task's cancellation (see ``CancellableSend``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.client import NEVER_DECODE
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 if TYPE_CHECKING:  # settings build consumer configs, and the consumer opens its reader here
     from robovox.shared.settings import ServiceSettings
@@ -30,6 +39,66 @@ CONNECTIONS_PER_ROBOT: Final = 4
 """Besides its in-flight entries, what each robot may use at once: link or session state,
 telemetry, results, heartbeats."""
 CONNECTIONS_PER_PROCESS: Final = 8
+
+
+class CancellableSend(AbstractConnection):
+    """A send bounded by ``asyncio.timeout`` instead of ``asyncio.wait_for``.
+
+    redis-py sends every command inside ``asyncio.wait_for(send, socket_timeout)``. On Python
+    3.11 ``wait_for`` returns normally when the task is cancelled in the same loop turn as the
+    send completes (CPython gh-86296, fixed in 3.12): the cancellation is lost, so a cancelled
+    reader goes on reading (the demo's Ctrl-C hung on it) and an ``asyncio.timeout`` around a
+    command does not fire. ``asyncio.timeout`` never loses one. On 3.12 and later the library's
+    own send is used unchanged."""
+
+    async def send_packed_command(self, command: bytes | str | Iterable[bytes], check_health: bool = True) -> None:
+        if sys.version_info >= (3, 12) or not self.socket_timeout:
+            await super().send_packed_command(command, check_health)
+            return
+        if not self.is_connected:
+            await self.connect_check_health(check_health=False)
+        if check_health:
+            await self.check_health()  # type: ignore[no-untyped-call]
+        chunks = (
+            [command.encode()] if isinstance(command, str) else [command] if isinstance(command, bytes) else command
+        )
+        writer = self._writer
+        if writer is None:
+            raise RedisConnectionError("Connection closed before the command was sent")
+        try:
+            async with asyncio.timeout(self.socket_timeout):
+                writer.writelines(chunks)
+                await writer.drain()
+        except TimeoutError:  # before OSError, of which it is one
+            await self.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        except OSError as exc:
+            await self.disconnect(nowait=True)
+            raise RedisConnectionError(f"Error while writing to socket: {exc}") from exc
+        except BaseException:  # a half-sent command leaves the connection unusable
+            await self.disconnect(nowait=True)
+            raise
+
+
+_CANCELLABLE: dict[type[AbstractConnection], type[AbstractConnection]] = {}
+
+
+def cancellable(connection_class: type[AbstractConnection]) -> type[AbstractConnection]:
+    """``connection_class`` (plain, TLS or Unix socket, as the URL chose) with ``CancellableSend``."""
+    if issubclass(connection_class, CancellableSend):
+        return connection_class
+    if connection_class not in _CANCELLABLE:
+        name = f"Cancellable{connection_class.__name__}"
+        _CANCELLABLE[connection_class] = type(name, (CancellableSend, connection_class), {})
+    return _CANCELLABLE[connection_class]
+
+
+def open_redis(url: str, *, decode_responses: bool = True) -> Redis:
+    """A plain client for tools, tests and benches (services use ``connect_redis``)."""
+    pool = ConnectionPool.from_url(url, decode_responses=decode_responses)
+    pool.connection_class = cancellable(pool.connection_class)
+    client: Redis = Redis.from_pool(pool)
+    return client
 
 
 def pool_size(settings: ServiceSettings, robots: int) -> int:
@@ -51,6 +120,7 @@ def connect_redis(settings: ServiceSettings, *, robots: int = 1, name: str = "ro
         timeout=settings.redis_pool_timeout_s,
         health_check_interval=30,
     )
+    pool.connection_class = cancellable(pool.connection_class)
     log.info(
         "%s: Redis pool of %d connections for commands (%d robots x (%d in flight + %d), + %d), waiting up to "
         "%.1f s for one; each blocking reader has its own connection",

@@ -39,6 +39,7 @@ from robovox.shared.embedded_redis import EmbeddedRedis, free_port
 from robovox.shared.link import LinkInfo
 from robovox.shared.messages import AlertTransition
 from robovox.shared.profile import RobotProfile, load_profiles
+from robovox.shared.redis_client import open_redis
 from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import add_tool_call, follow, last_entry_id, wait_for_output
@@ -215,7 +216,7 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
         commands += [([sys.executable, "-m", module], env) for module in SERVICES]
         commands.append(([sys.executable, "-m", "robovox.gateway"], gateway.env))  # the only one with the API key
         with processes(commands):
-            redis = Redis.from_url(server.url, decode_responses=True)
+            redis = open_redis(server.url)
             try:
                 await wait_online(redis, robot)
                 await gateway.wait_live(robot.robot_id)

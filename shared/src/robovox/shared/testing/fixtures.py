@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from redis.asyncio import Redis
 
+from robovox.shared.redis_client import open_redis
 from robovox.shared.testing.redis_source import redis_for_tests
 
 
@@ -19,7 +20,7 @@ def redis_server_url() -> Iterator[str]:
 @pytest.fixture
 async def redis_url(redis_server_url: str) -> AsyncIterator[str]:
     """A Redis URL with an empty database, for one test."""
-    client: Redis = Redis.from_url(redis_server_url)
+    client: Redis = open_redis(redis_server_url, decode_responses=False)
     await client.flushdb()
     await client.aclose()
     yield redis_server_url
@@ -28,7 +29,7 @@ async def redis_url(redis_server_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
     """A decoded client on an empty database."""
-    client: Redis = Redis.from_url(redis_url, decode_responses=True)
+    client: Redis = open_redis(redis_url)
     yield client
     await client.aclose()
 
