@@ -15,7 +15,7 @@ import uvloop
 from redis.asyncio import Redis
 
 from robovox.shared.errors import RoboVoxError
-from robovox.shared.logs import configure_logging
+from robovox.shared.logs import configure_logging, robot_context
 from robovox.shared.profile import ProfileError, RobotProfile, load_profiles
 from robovox.shared.redis_client import connect_redis
 from robovox.shared.replica import NameInUseError, ReplicaLease
@@ -70,7 +70,11 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
             # In place: what was handed this dict before (the gateway's API) sees the workers.
             self.robots.update({rid: self.make_worker(redis, p) for rid, p in self.profiles.items()})
             log.info("%s serving %s as %s", self.name, ", ".join(sorted(self.robots)), lease.name)
-            tasks = [asyncio.create_task(robot.run(self.stopping)) for robot in self.robots.values()]
+            # Each robot's worker in a context naming its robot: what it and its tasks log says which.
+            tasks = [
+                asyncio.create_task(robot.run(self.stopping), context=robot_context(rid))
+                for rid, robot in self.robots.items()
+            ]
             tasks.append(asyncio.create_task(lease.keep(self.stopping), name=f"{lease.name} lease"))
             all_ready: asyncio.Future[Any] = asyncio.ensure_future(
                 asyncio.gather(*(robot.ready.wait() for robot in self.robots.values()))
@@ -129,7 +133,7 @@ def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], s
             loop.add_signal_handler(sig, service.stop)
         await service.run()
 
-    configure_logging(settings.log_level, name)
+    configure_logging(settings.log_level, name, settings.log_format)
     for warning in unknown_variables():
         log.warning("%s", warning)
     try:
