@@ -140,7 +140,7 @@ def tail(
     start = parse_since(since)
 
     def ready(keys: int) -> None:
-        click.echo(f"following {keys} streams (Ctrl-C ends)", err=True)
+        click.echo(f"following {keys} stream{'s' if keys != 1 else ''} (Ctrl-C ends)", err=True)
 
     async def work(source: Source) -> int:
         shown = 0

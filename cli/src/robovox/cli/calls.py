@@ -58,6 +58,10 @@ class CallTimeline(BaseModel):
         return (self.stages[-1].at - self.stages[0].at).total_seconds() * 1000
 
 
+def _said(status: str, message: str) -> str:
+    return f"{status}: {message}" if message else status
+
+
 def record_stages(record: CallRecord) -> list[Stage]:
     """The record's times, one stage each."""
     result = record.result
@@ -66,7 +70,7 @@ def record_stages(record: CallRecord) -> list[Stage]:
         (record.dispatched_at, "tool-executor", "dispatched", record.command or ""),
         (record.started_at, "ros-adapter", "started", "claimed before touching the robot"),
         (record.abandoned_at, "tool-executor", "abandoned", "not started by its deadline: never run"),
-        (record.result_at, "ros-adapter", "result", f"{result.status.value}: {result.message}" if result else ""),
+        (record.result_at, "ros-adapter", "result", _said(result.status.value, result.message) if result else ""),
         (record.done_at, "tool-executor", "done", f"outcome {record.outcome or '-'}"),
     ]
     return [Stage(at=at, service=s, stage=n, detail=d, source="record") for at, s, n, d in marks if at is not None]
@@ -83,7 +87,7 @@ def entry_stage(entry: Entry) -> Stage | None:
         detail = f"{m.kind.value} {m.target} {m.payload}"
         return Stage(at=entry.at, service="tool-executor", stage="command", detail=detail, source=where)
     if isinstance(m, CommandResult):
-        detail = f"{m.status.value} in {m.duration_ms:.1f} ms: {m.message}"
+        detail = _said(f"{m.status.value} in {m.duration_ms:.1f} ms", m.message)
         return Stage(at=m.finished_at, service="ros-adapter", stage="command result", detail=detail, source=where)
     if isinstance(m, InboxEntry):
         said = "spoken" if m.speak else "silent"

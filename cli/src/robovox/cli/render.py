@@ -67,8 +67,10 @@ def seconds(value: Any) -> str:
     s = value.total_seconds() if hasattr(value, "total_seconds") else float(value)
     if s < 1:
         return f"{s * 1000:.0f} ms"
-    if s < 120:
+    if s < 10:
         return f"{s:.1f} s"
+    if s < 120:
+        return f"{s:.0f} s"
     if s < 7200:
         return f"{s / 60:.0f} min"
     return f"{s / 3600:.1f} h"
@@ -110,7 +112,7 @@ def summary(model: StreamEntry) -> str:
     if isinstance(m, RosCommand):
         return f"{m.call_id} {m.kind.value} {m.target} {cut(m.payload, 60)}"
     if isinstance(m, CommandResult):
-        return f"{m.call_id} {paint(m.status.value)} in {m.duration_ms:.1f} ms {cut(m.message, 60)}"
+        return f"{m.call_id} {paint(m.status.value)} in {m.duration_ms:.1f} ms {cut(m.message, 60)}".rstrip()
     if isinstance(m, InboxEntry):
         what = f"{m.call_id} {paint(m.outcome.value)}" if m.outcome else m.kind.value
         return f"{what} {'spoken' if m.speak else 'silent'} from {m.source}: {cut(m.text, 70)}"
