@@ -16,17 +16,11 @@ from robovox.shared.messages import DeadLetter
 from robovox.shared.streams import MaxLen, RobotKeys
 
 
-class DeadLetterView(BaseModel):
+class DeadLetterView(DeadLetter):
+    """A dead letter as read: its robot, its own entry id, and whether it was replayed."""
+
     robot_id: str
     dead_letter_id: str
-    dead_at: datetime
-    stream: str
-    entry_id: str
-    group: str
-    consumer: str
-    deliveries: int
-    reason: str
-    original: str
     replayed_as: str | None = None
     """The entry id a replay put back on the stream, when it was replayed."""
 
@@ -63,21 +57,8 @@ async def dead_letters(source: Source, robot_id: str, since: datetime | None = N
         letter = entry.model
         if not isinstance(letter, DeadLetter):
             continue
-        views.append(
-            DeadLetterView(
-                robot_id=robot_id,
-                dead_letter_id=entry.entry_id,
-                dead_at=letter.dead_at,
-                stream=letter.stream,
-                entry_id=letter.entry_id,
-                group=letter.group,
-                consumer=letter.consumer,
-                deliveries=letter.deliveries,
-                reason=letter.reason,
-                original=letter.original,
-                replayed_as=replays.get(entry.entry_id),
-            )
-        )
+        found = {"robot_id": robot_id, "dead_letter_id": entry.entry_id, "replayed_as": replays.get(entry.entry_id)}
+        views.append(DeadLetterView(**letter.model_dump(), **found))
     return views
 
 
