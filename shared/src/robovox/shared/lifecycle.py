@@ -16,6 +16,8 @@ from redis.asyncio import Redis
 
 from robovox.shared.errors import RoboVoxError
 from robovox.shared.logs import configure_logging
+from robovox.shared.loop_lag import LoopLagMonitor
+from robovox.shared.metrics import STREAMS_BY_SERVICE, MetricsListener, MetricsListenError, StreamFigures
 from robovox.shared.profile import ProfileError, RobotProfile, load_profiles
 from robovox.shared.redis_client import connect_redis
 from robovox.shared.replica import NameInUseError, ReplicaLease
@@ -48,6 +50,9 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
         self.ready = asyncio.Event()
         """Set once every robot's worker is ready."""
         self.robots: dict[str, WorkerT] = {}
+        self.loop_lag = LoopLagMonitor()
+        self.metrics: MetricsListener | None = None
+        """The ``/metrics`` listener, while the service runs with a metrics port set."""
 
     @abstractmethod
     def make_worker(self, redis: Redis, profile: RobotProfile) -> WorkerT: ...
@@ -58,10 +63,27 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
     def stop(self) -> None:
         self.stopping.set()
 
+    def stream_figures(self, redis: Redis) -> StreamFigures:
+        """The figures of the streams this service reports at each scrape (``STREAMS_BY_SERVICE``)."""
+        return StreamFigures(redis, self.profiles, STREAMS_BY_SERVICE.get(self.name, ()))
+
+    async def _listen_for_metrics(self, redis: Redis) -> None:
+        if not self.settings.metrics_port:
+            return
+        self.metrics = MetricsListener(
+            self.settings.metrics_host, self.settings.metrics_port, self.stream_figures(redis)
+        )
+        try:
+            await self.metrics.start()
+        except MetricsListenError as exc:
+            raise StartupError(f"{self.name}: {exc}") from None
+
     async def run(self) -> None:
         await self.prepare()
         redis = connect_redis(self.settings, robots=len(self.profiles), name=self.name)
+        lag = asyncio.create_task(self.loop_lag.run(self.stopping), name=f"{self.name} loop lag")
         try:
+            await self._listen_for_metrics(redis)
             lease = ReplicaLease(redis, self.settings.consumer(self.name))
             try:
                 await lease.acquire()
@@ -92,6 +114,10 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
                 await asyncio.wait(tasks, timeout=self.settings.shutdown_grace_ms / 1000 + 2)
                 raise ServiceFailedError(f"{self.name} stopped: {exc}") from exc
         finally:
+            self.stopping.set()  # the loop-lag sampler ends with the service, however it ends
+            await lag
+            if self.metrics is not None:
+                await self.metrics.close()
             await redis.aclose()
 
 
