@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from robovox.shared.redis_client import open_redis
 from tests.observability.fleet import Fleet, demo_run, running_fleet
+from tests.observability.prometheus import Prometheus, scraping
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -22,3 +23,9 @@ async def fleet(redis_server_url: str, tmp_path_factory: pytest.TempPathFactory)
             yield running
     finally:
         await redis.aclose()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def prometheus(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Prometheus]:
+    async with scraping(fleet.targets, Path(tmp_path_factory.mktemp("prometheus"))) as running:
+        yield running

@@ -88,7 +88,7 @@ def _env(redis_url: str, profiles: Path, emulator: RealtimeEmulator, ports: dict
     }
 
 
-async def _answers(fleet: Fleet, service: str, timeout_s: float = 30.0) -> None:
+async def _answers(fleet: Fleet, service: str, timeout_s: float = 90.0) -> None:
     async with asyncio.timeout(timeout_s), httpx2.AsyncClient() as client:
         while True:
             fleet.check_running()
@@ -98,7 +98,7 @@ async def _answers(fleet: Fleet, service: str, timeout_s: float = 30.0) -> None:
             await asyncio.sleep(0.1)  # another process's port: nothing to await here
 
 
-async def _online(fleet: Fleet, timeout_s: float = 30.0) -> None:
+async def _online(fleet: Fleet, timeout_s: float = 60.0) -> None:
     async with asyncio.timeout(timeout_s):
         while True:
             fleet.check_running()
@@ -152,7 +152,7 @@ async def running_fleet(redis_url: str, redis: Redis, folder: Path) -> AsyncIter
         await sim.stop()
 
 
-async def _until(redis: Redis, stream: str, after: str, wanted: dict[str, str], timeout_s: float = 20.0) -> str:
+async def _until(redis: Redis, stream: str, after: str, wanted: dict[str, str], timeout_s: float = 60.0) -> str:
     """Block on ``stream`` until an entry after ``after`` holds every field of ``wanted``; its id."""
     last = after
     async with asyncio.timeout(timeout_s):
@@ -183,7 +183,7 @@ async def demo_run(fleet: Fleet) -> None:
         ):
             position = await last_entry_id(redis, KEYS.inbox)
             call = await add_tool_call(redis, ROBOT, name, arguments)
-            await wait_for_output(redis, ROBOT, call.call_id, timeout_s=20, after=position)
+            await wait_for_output(redis, ROBOT, call.call_id, timeout_s=60, after=position)
         position = await last_entry_id(redis, KEYS.dead_letters)
         await redis.xadd(KEYS.tool_calls, {"name": "no call id"})  # dead-lettered by the executor
         await _until(redis, KEYS.dead_letters, position, {"stream": KEYS.tool_calls})

@@ -9,7 +9,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import ROBOT
 from tests.observability.fleet import Fleet
 
-pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.process, pytest.mark.webrtc]
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.process,
+    pytest.mark.webrtc,
+    pytest.mark.timeout(400),  # the first test also starts the fleet and runs the demo
+]
 
 Samples = list[tuple[str, dict[str, str], float]]
 
