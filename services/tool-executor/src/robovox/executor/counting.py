@@ -7,7 +7,7 @@ from datetime import datetime
 
 from robovox.shared.messages import InboxEntry, Outcome
 from robovox.shared.metrics import UNKNOWN_TOOL, Stage
-from robovox.shared.metrics.series import CALLS, REFUSALS, observe_stage
+from robovox.shared.metrics.series import CALLS_OF, REFUSALS_OF, observe_stage
 from robovox.shared.profile import RobotProfile
 
 
@@ -17,8 +17,8 @@ def count_answer(profile: RobotProfile, entry: InboxEntry, issued_at: datetime |
     tool = entry.tool if entry.tool and profile.tool(entry.tool) is not None else UNKNOWN_TOOL
     outcome = entry.outcome.value if entry.outcome else ""
     reason = entry.reason or ""
-    CALLS.labels(robot, tool, outcome, reason).inc()
+    CALLS_OF(robot, tool, outcome, reason).inc()
     if entry.outcome is Outcome.REJECTED:
-        REFUSALS.labels(robot, tool, reason).inc()
+        REFUSALS_OF(robot, tool, reason).inc()
     if issued_at is not None:
         observe_stage(robot, tool, Stage.ANSWERED, issued_at)

@@ -37,7 +37,7 @@ from robovox.shared.entry import utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import EmergencyAction, EmergencyTrigger, ToolCall
 from robovox.shared.metrics import UNKNOWN_TOOL, Stage
-from robovox.shared.metrics.series import CALL_STAGE, REDIS_ERRORS
+from robovox.shared.metrics.series import CALL_STAGE_OF, REDIS_ERRORS
 from robovox.shared.profile import RobotProfile
 from robovox.shared.streams import RobotKeys
 
@@ -127,7 +127,7 @@ class CallPublisher:
         self.timings.add(took_s * 1000)
         name = pending.call.name
         tool = name if self._profile is not None and self._profile.tool(name) is not None else UNKNOWN_TOOL
-        CALL_STAGE.labels(self._robot_id, tool, Stage.PUBLISHED.value).observe(took_s)
+        CALL_STAGE_OF(self._robot_id, tool, Stage.PUBLISHED.value).observe(took_s)
         if self._profile is not None and self._profile.is_emergency_stop(pending.call.name):
             task = asyncio.create_task(self._stop(pending.call))
             self._retries.add(task)
