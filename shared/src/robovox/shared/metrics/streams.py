@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from robovox.shared.metrics.series import REDIS_ERRORS
-from robovox.shared.streams import RobotKeys
+from robovox.shared.streams import MaxLen, RobotKeys
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,8 @@ class StreamFigures:
         self._robots = sorted(robots)
         self._streams = tuple(streams)
         for name in self._streams:
-            if not isinstance(getattr(RobotKeys, name, None), property):
-                raise ValueError(f"{name!r} is not a robot stream")
+            if not isinstance(getattr(RobotKeys, name, None), property) or not hasattr(MaxLen, name.upper()):
+                raise ValueError(f"{name!r} is not a robot stream")  # every stream has its MAXLEN
 
     async def families(self) -> list[Metric]:
         """The figures as metric families; a stream that does not exist yet is left out."""
