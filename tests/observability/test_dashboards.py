@@ -20,12 +20,7 @@ from tests.observability.dashboards import (
 )
 from tests.observability.fleet import Fleet
 
-pytestmark = [
-    pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.process,
-    pytest.mark.webrtc,
-    pytest.mark.timeout(400),  # the first test also starts the fleet and runs the demo
-]
+pytestmark = pytest.mark.timeout(400)  # the first fleet test also starts the fleet and runs the demo
 
 
 def test_there_are_a_fleet_and_a_robot_dashboard() -> None:
@@ -58,6 +53,9 @@ def redis_panels() -> list[Any]:
 
 
 @pytest.mark.parametrize(("dashboard", "panel", "target"), redis_panels())
+@pytest.mark.asyncio(loop_scope="module")
+@pytest.mark.process
+@pytest.mark.webrtc
 async def test_every_redis_panel_shows_rows_from_a_demo_run(
     fleet: Fleet, dashboard: str, panel: dict[str, Any], target: dict[str, Any]
 ) -> None:

@@ -35,6 +35,8 @@ STREAMS_BY_SERVICE: Final[Mapping[str, tuple[str, ...]]] = {
 """The stream names (``RobotKeys`` properties) whose figures each service exports."""
 
 SCRAPE_TIMEOUT_S: Final = 2.0
+LAG_COUNT_CAP: Final = 1000
+"""Where Redis does not report a group's lag (6.2, or 7 after deletions), it is counted, up to this."""
 
 
 def _text(value: Any) -> str:
@@ -98,10 +100,18 @@ class StreamFigures:
             fields = _pairs(group)
             labels = [robot, name, _text(_field(fields, "name"))]
             behind = _field(fields, "lag")
-            if behind is not None:  # nil when Redis cannot tell (entries deleted in between)
-                lag.add_metric(labels, float(behind))
+            if behind is None:  # Redis 6.2 has no lag; 7 says nil when it cannot tell
+                behind = await self._count_after(key, info, _text(_field(fields, "last-delivered-id")))
+            lag.add_metric(labels, float(behind))
             pending.add_metric(labels, float(_field(fields, "pending") or 0))
             consumers.add_metric(labels, float(_field(fields, "consumers") or 0))
+
+    async def _count_after(self, key: str, info: Mapping[Any, Any], delivered: str) -> int:
+        """Entries after ``delivered``, counted up to ``LAG_COUNT_CAP``."""
+        if delivered == _text(_field(info, "last-generated-id")):
+            return 0
+        after: Any = await self._redis.xrange(key, f"({delivered}", "+", count=LAG_COUNT_CAP)
+        return len(after)
 
 
 def _pairs(reply: Any) -> Mapping[Any, Any]:
