@@ -65,7 +65,7 @@ def test_children_are_looked_up_once() -> None:
 
 def test_only_robot_streams_have_figures(redis: Redis) -> None:
     with pytest.raises(ValueError, match="not a robot stream"):
-        StreamFigures(redis, ["cleaner-1"], ["session"])
+        StreamFigures(redis, lambda: ["cleaner-1"], ["session"])
 
 
 async def test_stream_figures_count_length_lag_and_pending(redis: Redis) -> None:
@@ -74,7 +74,7 @@ async def test_stream_figures_count_length_lag_and_pending(redis: Redis) -> None
         await redis.xadd(keys.inbox, {"n": str(n)})
     await redis.xgroup_create(keys.inbox, "readers", id="0")
     await redis.xreadgroup("readers", "one", {keys.inbox: ">"}, count=1)
-    families = {f.name: f for f in await StreamFigures(redis, ["cleaner-1"], ["inbox", "alerts"]).families()}
+    families = {f.name: f for f in await StreamFigures(redis, lambda: ["cleaner-1"], ["inbox", "alerts"]).families()}
     assert [s.value for s in families["robovox_stream_length"].samples] == [3.0]  # alerts does not exist yet
     assert [(s.labels["group"], s.value) for s in families["robovox_group_pending"].samples] == [("readers", 1.0)]
     assert [s.value for s in families["robovox_group_lag"].samples] == [2.0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -48,11 +48,12 @@ def _field(info: Mapping[Any, Any], name: str) -> Any:
 
 
 class StreamFigures:
-    """Reads the figures of ``streams`` (names such as ``tool_calls``) of each robot, on demand."""
+    """Reads the figures of ``streams`` (names such as ``tool_calls``) of each robot, on demand;
+    ``robots()`` names the robots served at the time (profiles can change while a service runs)."""
 
-    def __init__(self, redis: Redis, robots: Iterable[str], streams: Sequence[str]) -> None:
+    def __init__(self, redis: Redis, robots: Callable[[], Iterable[str]], streams: Sequence[str]) -> None:
         self._redis = redis
-        self._robots = sorted(robots)
+        self._robots = robots
         self._streams = tuple(streams)
         for name in self._streams:
             if not isinstance(getattr(RobotKeys, name, None), property) or not hasattr(MaxLen, name.upper()):
@@ -76,7 +77,7 @@ class StreamFigures:
         )
         try:
             async with asyncio.timeout(SCRAPE_TIMEOUT_S):
-                for robot in self._robots:
+                for robot in sorted(self._robots()):
                     keys = RobotKeys.of(robot)
                     for name in self._streams:
                         await self._stream(getattr(keys, name), robot, name, (length, lag, pending, consumers))
