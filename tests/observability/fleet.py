@@ -109,6 +109,17 @@ async def _online(fleet: Fleet, timeout_s: float = 60.0) -> None:
             await asyncio.sleep(0.05)  # other processes' state: nothing to await here
 
 
+def stop(proc: subprocess.Popen[bytes], grace_s: float = 15.0) -> None:
+    """SIGTERM (unless sent already), then SIGKILL after ``grace_s``."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _spawn(fleet: Fleet, env: dict[str, str], files: list[IO[bytes]]) -> None:
     for name, module in MODULE.items():
         log = fleet.logs[name].open("ab")
@@ -141,11 +152,7 @@ async def running_fleet(redis_url: str, redis: Redis, folder: Path) -> AsyncIter
         for proc in fleet.procs.values():
             proc.terminate()
         for proc in fleet.procs.values():
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
         for log in files:
             log.close()
         await emulator.stop()

@@ -15,6 +15,7 @@ import httpx2
 import yaml
 
 from robovox.shared.embedded_redis import free_port
+from tests.observability.fleet import stop
 
 BINARY: Final = "prometheus"
 SCRAPES_BEFORE_QUERIES: Final = 3
@@ -92,9 +93,4 @@ async def scraping(targets: Mapping[str, str], folder: Path) -> AsyncIterator[Pr
         await _scraped(prometheus, len(targets))
         yield prometheus
     finally:
-        prometheus.proc.terminate()
-        try:
-            prometheus.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            prometheus.proc.kill()
-            prometheus.proc.wait()
+        stop(prometheus.proc)
