@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 # Chromium (and every server the tests start) can reach nothing but 127.0.0.1 / ::1.
 ISOLATED := unshare -rn sh -c
 
-.PHONY: help env demo test test-fast test-browser browser-deps check lint typecheck bench soak clean
+.PHONY: help env demo test test-fast test-browser browser-deps prometheus-deps check lint typecheck bench soak clean
 
 help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
@@ -40,7 +40,7 @@ lint: env
 typecheck: env
 	$(RUN) mypy
 
-test: lint typecheck browser-deps
+test: lint typecheck browser-deps prometheus-deps
 	$(RUN) pytest -q -m "not browser"
 	$(MAKE) --no-print-directory test-browser
 
@@ -58,6 +58,18 @@ browser-deps:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update && $$SUDO apt-get install -y chromium chromium-driver; \
+	fi
+
+# Debian's Prometheus for tests/observability (it evaluates every dashboard expression; loopback only).
+# The package's own daemon (:9090, where make demo puts the robot simulator) is kept from starting
+# (policy-rc.d); the tests run Prometheus themselves.
+prometheus-deps:
+	@if ! command -v prometheus >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && \
+		printf '#!/bin/sh\nexit 101\n' | $$SUDO tee /usr/sbin/policy-rc.d >/dev/null && $$SUDO chmod +x /usr/sbin/policy-rc.d && \
+		$$SUDO apt-get install -y --no-install-recommends prometheus; \
+		$$SUDO rm -f /usr/sbin/policy-rc.d; \
 	fi
 
 bench: env

@@ -26,6 +26,7 @@ from robovox.shared.messages import (
     EmergencyRequest,
     EmergencyTrigger,
 )
+from robovox.shared.metrics.series import EMERGENCY
 from robovox.shared.profile import RobotProfile
 from robovox.shared.profile.alerts import Severity
 from robovox.shared.streams import MaxLen, RobotKeys
@@ -135,6 +136,7 @@ class EmergencyStops:
             len(request_items), *request_items, *_items(record.to_fields()),
         ]  # fmt: skip
         await self._script(keys=[keys.emergency_state, keys.emergency, keys.alerts], args=args)
+        EMERGENCY.labels(profile.robot_id, action.value, trigger.value).inc()
         return request
 
     async def state(self, keys: RobotKeys) -> EmergencyState | None:

@@ -17,6 +17,8 @@ from redis.asyncio import Redis
 
 from robovox.shared.errors import RoboVoxError
 from robovox.shared.logs import configure_logging, robot_context
+from robovox.shared.loop_lag import LoopLagMonitor
+from robovox.shared.metrics import STREAMS_BY_SERVICE, MetricsListener, MetricsListenError, StreamFigures
 from robovox.shared.profile import ProfileError, RobotProfile, load_profiles
 from robovox.shared.profile.watch import ProfileWatch
 from robovox.shared.redis_client import connect_redis, resize_pool
@@ -62,6 +64,9 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
         """Set once every robot's worker is ready."""
         self.robots: dict[str, WorkerT] = {}
         """The workers being served, by robot id (kept in place: the gateway's API holds this dict)."""
+        self.loop_lag = LoopLagMonitor()
+        self.metrics: MetricsListener | None = None
+        """The ``/metrics`` listener, while the service runs with a metrics port set."""
         self._served: dict[str, _Served[WorkerT]] = {}
         self._failure: BaseException | None = None
         self.profile_watch = ProfileWatch(settings.profiles_dir, settings.profiles_watch_s)
@@ -83,10 +88,27 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
     def stop(self) -> None:
         self.stopping.set()
 
+    def stream_figures(self, redis: Redis) -> StreamFigures:
+        """The figures of the streams this service reports at each scrape (``STREAMS_BY_SERVICE``)."""
+        return StreamFigures(redis, lambda: self.profiles, STREAMS_BY_SERVICE.get(self.name, ()))
+
+    async def _listen_for_metrics(self, redis: Redis) -> None:
+        if not self.settings.metrics_port:
+            return
+        self.metrics = MetricsListener(
+            self.settings.metrics_host, self.settings.metrics_port, self.stream_figures(redis)
+        )
+        try:
+            await self.metrics.start()
+        except MetricsListenError as exc:
+            raise StartupError(f"{self.name}: {exc}") from None
+
     async def run(self) -> None:
         await self.prepare()
         redis = connect_redis(self.settings, robots=len(self.profiles), name=self.name)
+        lag = asyncio.create_task(self.loop_lag.run(self.stopping), name=f"{self.name} loop lag")
         try:
+            await self._listen_for_metrics(redis)
             lease = ReplicaLease(redis, self.settings.consumer(self.name))
             try:
                 await lease.acquire()
@@ -110,6 +132,10 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
             if self._failure is not None:
                 raise ServiceFailedError(f"{self.name} stopped: {self._failure}") from self._failure
         finally:
+            self.stopping.set()  # the loop-lag sampler ends with the service, however it ends
+            await lag
+            if self.metrics is not None:
+                await self.metrics.close()
             await redis.aclose()
 
     def _start(self, redis: Redis, profile: RobotProfile) -> None:

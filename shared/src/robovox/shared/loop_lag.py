@@ -9,6 +9,8 @@ import contextlib
 import time
 from collections import deque
 
+from robovox.shared.metrics.series import LOOP_LAG
+
 
 class RecentSamples:
     """The last ``window`` samples of one figure (milliseconds, say), for percentiles."""
@@ -35,7 +37,7 @@ class RecentSamples:
 
 
 class LoopLagMonitor(RecentSamples):
-    """Samples, in ms, of how late a ``interval_s`` timer fired."""
+    """Samples, in ms, of how late a ``interval_s`` timer fired (also the ``robovox_loop_lag_seconds`` histogram)."""
 
     def __init__(self, interval_s: float = 0.05, window: int = 2000) -> None:
         super().__init__(window)
@@ -46,4 +48,6 @@ class LoopLagMonitor(RecentSamples):
             expected = time.perf_counter() + self._interval_s
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self._interval_s)
-            self.add(max(0.0, (time.perf_counter() - expected) * 1000))
+            late_s = max(0.0, time.perf_counter() - expected)
+            self.add(late_s * 1000)
+            LOOP_LAG.observe(late_s)

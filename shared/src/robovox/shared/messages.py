@@ -77,6 +77,9 @@ class RosCommand(StreamEntry):
     timeout_s: float = Field(gt=0, le=3600)
     """How long the operation itself may take once started."""
     issued_at: AwareDatetime = Field(default_factory=utc_now)
+    call_issued_at: AwareDatetime | None = None
+    """When the gateway saw the model's call complete (the tool call's ``issued_at``), for the stage
+    timings; absent on commands no tool call made (emergency stop and reset, the after-stall stop)."""
 
     def payload_object(self) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(self.payload)

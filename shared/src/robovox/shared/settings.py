@@ -122,6 +122,17 @@ class ServiceSettings(BaseSettings):
         default=Limits().dead_letter_chars, ge=256, description="Most characters of an entry a dead letter keeps."
     )
 
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address the metrics listeners of the tool executor, the ROS adapter and the alert monitor "
+        "listen on (the gateway serves `/metrics` on its API).",
+    )
+
+    @property
+    def metrics_port(self) -> int:
+        """The port of this service's metrics listener; 0: none (each service names its own setting)."""
+        return 0
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, level: str) -> str:

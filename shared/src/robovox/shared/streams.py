@@ -61,6 +61,15 @@ def replica_key(consumer_name: str) -> str:
     return f"{PREFIX}:replica:{consumer_name}"
 
 
+def split_robot_key(key: str) -> tuple[str, str]:
+    """``robovox:{cleaner-1}:tool_calls`` -> ``("cleaner-1", "tool_calls")``; ``("", key)`` for any other key."""
+    head, _, rest = key.partition(":{")
+    robot, _, name = rest.partition("}:")
+    if head != PREFIX or not robot or not name:
+        return "", key
+    return robot, name
+
+
 def check_robot_id(robot_id: str) -> str:
     """Return ``robot_id`` if it is safe to embed in a key, else raise ValueError."""
     if not _ROBOT_ID_RE.match(robot_id):

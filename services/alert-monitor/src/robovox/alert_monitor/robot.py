@@ -28,6 +28,7 @@ from robovox.shared.consumer import UnreadableEntryError, dead_letter, decode_fi
 from robovox.shared.entry import utc_from_timestamp
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter, InboxEntry
+from robovox.shared.metrics.series import count_alert, show_firing
 from robovox.shared.profile import RobotProfile
 from robovox.shared.profile.alerts import BATTERY_FORECAST_TYPE
 from robovox.shared.redis_client import dedicated_reader
@@ -100,6 +101,8 @@ class RobotMonitor:
         saved = state.pop(POSITION_FIELD, None)
         self.evaluation.restore(state)
         firing = sorted(name for name, e in self.evaluation.rules.items() if e.active)
+        for name, evaluator in self.evaluation.rules.items():
+            show_firing(self.robot_id, name, evaluator.rule.severity, evaluator.active)
         if firing:
             log.info("%s: alerts still firing from before: %s", self.robot_id, ", ".join(firing))
         if saved is not None:
@@ -186,6 +189,7 @@ class RobotMonitor:
         self._saved_position = self.position
         for alert in pending.alerts:
             log.info("%s: %s %s: %s", self.robot_id, alert.record.rule, alert.record.status.value, alert.record.message)
+            count_alert(alert.record)
         self._unwritten = Outgoing()
         self._context = []
         self._dead_letters = []

@@ -21,3 +21,13 @@ class MonitorSettings(ServiceSettings):
         description="A restarted monitor evaluates the telemetry it missed if it stopped less than this long ago; "
         "otherwise it starts from the newest sample.",
     )
+    monitor_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the alert monitor's `/metrics` listener (0: off).",
+    )
+
+    @property
+    def metrics_port(self) -> int:
+        return self.monitor_metrics_port

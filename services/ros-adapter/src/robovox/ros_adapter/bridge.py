@@ -33,6 +33,8 @@ from robovox.ros_adapter.telemetry import TelemetryRecorder
 from robovox.shared.entry import utc_now
 from robovox.shared.link import LinkInfo, LinkState, RobotCheck
 from robovox.shared.messages import RosCommand
+from robovox.shared.metrics import set_state
+from robovox.shared.metrics.series import LINK_STATE
 from robovox.shared.profile import RobotProfile, Tool
 from robovox.shared.ros_types import InterfaceKind, RosTypeName, RosVersion
 from robovox.shared.streams import RobotKeys
@@ -261,6 +263,7 @@ class RobotBridge:
             if self._published_state is not None:
                 self._since = utc_now()
             self._published_state = state
+            set_state(LINK_STATE, self.profile.robot_id, LinkState, state)
         report = self.report
         info = LinkInfo(
             state=state,

@@ -20,6 +20,8 @@ from robovox.shared.aio import supervise
 from robovox.shared.call_life import Ack, CallLife, Started
 from robovox.shared.consumer import ACKED, REDIS_DOWN, Acked, StreamConsumer, read_robot_entry
 from robovox.shared.messages import CommandResult, CommandStatus, RosCommand
+from robovox.shared.metrics import UNKNOWN_TOOL, Stage
+from robovox.shared.metrics.series import REDIS_ERRORS, observe_stage
 from robovox.shared.profile import RobotProfile
 from robovox.shared.streams import Group, RobotKeys
 
@@ -111,7 +113,13 @@ class RobotRuntime:
             result.message,
         )
         await self._store(result, Ack(stream, Group.ROS_ADAPTER, entry_id))
+        self._time(command, Stage.RESULT)
         return ACKED
+
+    def _time(self, command: RosCommand, stage: Stage) -> None:
+        if command.call_issued_at is not None:
+            tool = command.tool if self.profile.tool(command.tool) is not None else UNKNOWN_TOOL
+            observe_stage(self.profile.robot_id, tool, stage, command.call_issued_at)
 
     async def _run(self, command: RosCommand, not_sent: CommandNotSentError | None) -> CommandResult:
         if not_sent is not None:
@@ -128,6 +136,7 @@ class RobotRuntime:
         tool = self.profile.tool(command.tool)
         confirm = tool.confirm if tool is not None else None
         watch = self.bridge.hearing.expect(confirm) if confirm is not None else None
+        self._time(command, Stage.SENT)  # handed to the live link right after the bridge answered a ping
         result = await run_command(self.link, command, version=self.bridge.version, actions=self.bridge.actions)
         if result.status is CommandStatus.STALLED:
             self.bridge.stalled_with(command)
@@ -142,6 +151,7 @@ class RobotRuntime:
                 await self._calls.store_result(self._keys, result, ack)
                 return
             except REDIS_DOWN as exc:
+                REDIS_ERRORS.labels(where="store_result").inc()
                 log.warning("robot %s: result of %s not stored yet (%s)", self.profile.robot_id, result.call_id, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, STORE_RETRY_MAX_S)

@@ -37,3 +37,13 @@ class AdapterSettings(ServiceSettings):
         default=2.0, gt=0, description="How long each rosapi question of the connect-time robot check may take."
     )
     telemetry_maxlen: int = Field(default=100_000, ge=100, description="Approximate MAXLEN of telemetry streams.")
+    adapter_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the ROS adapter's `/metrics` listener (0: off).",
+    )
+
+    @property
+    def metrics_port(self) -> int:
+        return self.adapter_metrics_port

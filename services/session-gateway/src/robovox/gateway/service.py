@@ -23,7 +23,7 @@ from robovox.gateway.robot.wiring import build_robot
 from robovox.gateway.settings import GatewaySettings
 from robovox.shared.call_life import PUBLISH_SCRIPT
 from robovox.shared.lifecycle import RobotService
-from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
+from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.profile import RobotProfile
 from robovox.shared.redis_client import connect_redis
 from robovox.shared.startup import StartupError
@@ -52,7 +52,6 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         """The port the API listens on, once it does."""
         self.api_started = asyncio.Event()
         self._api_socket: socket.socket | None = None
-        self.loop_lag = LoopLagMonitor()
         self.dispatch_ms = RecentSamples()
         self.dispatch_connection = DispatchConnection(settings.redis_url, scripts=[PUBLISH_SCRIPT])
         """Every robot's function calls go to Redis over this connection."""
@@ -95,7 +94,6 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         if self.settings.api_enabled:
             self._api_socket = self._bind_api()  # before anything starts: a taken port ends the start
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
-        lag = asyncio.create_task(self.loop_lag.run(self.stopping))
         dispatch_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
         dispatch = asyncio.create_task(self.dispatch_connection.run(dispatch_closing))
         try:
@@ -103,7 +101,6 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         finally:
             dispatch_closing.set()
             await dispatch
-            await lag
             if api is not None:
                 api.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -124,6 +121,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
             loop_lag=self.loop_lag,
             dispatch_ms=self.dispatch_ms,
             events_dropped=lambda: self._event_log.dropped if self._event_log else 0,
+            stream_figures=self.stream_figures(redis),
         )
         config = uvicorn.Config(
             app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"

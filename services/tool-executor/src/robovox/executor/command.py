@@ -36,5 +36,6 @@ def build_command(call: ToolCall, tool: Tool, arguments: dict[str, Any]) -> RosC
         ros_type=ros_type,
         payload=json.dumps(fill_template(template, arguments)),
         deadline=call.deadline,
+        call_issued_at=call.issued_at,
         timeout_s=tool.timeout_s,
     )

@@ -22,6 +22,8 @@ from robovox.executor.results import ResultFollower
 from robovox.shared.call_life import CallLife
 from robovox.shared.entry import utc_now
 from robovox.shared.messages import CommandResult, RosCommand, ToolCall
+from robovox.shared.metrics import Stage
+from robovox.shared.metrics.series import observe_stage
 from robovox.shared.streams import RobotKeys
 
 
@@ -58,6 +60,8 @@ class CommandRpc:
         except BaseException:
             self._results.forget(call.call_id)
             raise
+        if first:
+            observe_stage(call.robot_id, command.tool, Stage.DISPATCHED, call.issued_at)
         # Dispatched now: its result cannot have come yet. Dispatched before (another delivery): look.
         return await self.reply(call, timeout_s, expected=first)
 

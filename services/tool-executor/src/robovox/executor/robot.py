@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from jsonschema import Draft202012Validator
 from pydantic import TypeAdapter, ValidationError
@@ -26,6 +26,7 @@ from robovox.executor import outcome
 from robovox.executor.arguments import parse_arguments
 from robovox.executor.command import build_command
 from robovox.executor.command_rpc import CommandReply, CommandRpc
+from robovox.executor.counting import count_answer
 from robovox.executor.emergency import EmergencyNotices, check_emergency
 from robovox.executor.policy import check_deadline, check_link, check_preconditions, check_repeated_motion
 from robovox.executor.queries import answer_query
@@ -140,17 +141,18 @@ class RobotCalls:
             link = LinkInfo.from_hash_or_none(link_fields, call.robot_id)
             latch = stopped(latch_fields, call.robot_id)
             entry = await self._decide_and_run(call, tool, link, latch)
-        await self._finish(entry, Ack(stream, Group.TOOL_EXECUTOR, entry_id))
+        await self._finish(entry, Ack(stream, Group.TOOL_EXECUTOR, entry_id), issued_at=call.issued_at)
         return ACKED
 
-    async def _finish(self, entry: InboxEntry, ack: Ack | None = None) -> None:
+    async def _finish(self, entry: InboxEntry, ack: Ack | None = None, *, issued_at: datetime | None = None) -> None:
         """Append the answer (its text cut to what the model is given) unless the call was answered
-        before, and ack the call's entry in the same script."""
+        before, and ack the call's entry in the same script; count it (and time it from ``issued_at``)."""
         text = cut_text(entry.text, self._limits.output_chars)
         if text != entry.text:
             entry = entry.model_copy(update={"text": text})
         assert entry.call_id is not None, "every answer is a function_call_output"
         if await self._calls.finish(self._keys, entry.call_id, entry, ack):
+            count_answer(self.profile, entry, issued_at)
             log.info(
                 "%s: %s %s -> %s%s",
                 entry.robot_id,

@@ -24,3 +24,13 @@ class ExecutorSettings(ServiceSettings):
         description="How long past a call's deadline the adapter may take to start it; then the executor abandons "
         "it in the call record (the adapter never starts it) and tells the model it was not run.",
     )
+    executor_metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port of the tool executor's `/metrics` listener (0: off).",
+    )
+
+    @property
+    def metrics_port(self) -> int:
+        return self.executor_metrics_port

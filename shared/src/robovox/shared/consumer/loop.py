@@ -46,6 +46,7 @@ from redis.exceptions import ResponseError
 from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
 from robovox.shared.consumer.raw import UnreadableEntryError, dead_letter, decode_lossy, readable_fields, text
 from robovox.shared.logs import bind_log_context
+from robovox.shared.metrics.series import REDIS_ERRORS
 from robovox.shared.redis_client import dedicated_reader
 from robovox.shared.streams import MaxLen
 
@@ -87,6 +88,7 @@ class StreamConsumer:
         self._in_flight: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.ready = asyncio.Event()
         """Set once the groups exist and the consumer is reading."""
+        REDIS_ERRORS.labels(where=config.group)  # exported from 0, so a rate starts at the first error
 
     def stop(self) -> None:
         """Ask the loop to finish: it returns after the current read and in-flight handlers."""
@@ -102,6 +104,7 @@ class StreamConsumer:
                     await self._run_once()
                     backoff = 0.1
                 except REDIS_DOWN as exc:
+                    REDIS_ERRORS.labels(where=self._cfg.group).inc()
                     log.warning("%s: Redis unreachable (%s); retrying in %.1f s", self._cfg.group, exc, backoff)
                     await self._sleep_unless_stopping(backoff)
                     backoff = min(backoff * 2, 5.0)
@@ -225,6 +228,7 @@ class StreamConsumer:
                         justid=True,
                     )
                 except REDIS_DOWN as exc:
+                    REDIS_ERRORS.labels(where=self._cfg.group).inc()
                     log.warning("%s: in-flight entries not kept claimed (%s)", self._cfg.group, exc)
 
     async def _spawn_redelivered(self, stream: str, entry_id: str, raw: RawFields | None) -> None:
@@ -251,6 +255,7 @@ class StreamConsumer:
                 await self._process_once(stream, entry_id, raw, deliveries)
                 return
             except REDIS_DOWN as exc:
+                REDIS_ERRORS.labels(where=self._cfg.group).inc()
                 if self._stopping.is_set():
                     log.warning("%s: %s %s left pending at shutdown (%s)", self._cfg.group, stream, entry_id, exc)
                     return

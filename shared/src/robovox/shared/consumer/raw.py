@@ -18,7 +18,8 @@ from robovox.shared.consumer.config import REDIS_DOWN, Fields
 from robovox.shared.errors import RoboVoxError
 from robovox.shared.limits import cut_text
 from robovox.shared.messages import DeadLetter
-from robovox.shared.streams import MaxLen
+from robovox.shared.metrics.series import DEAD_LETTERS
+from robovox.shared.streams import MaxLen, split_robot_key
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,10 @@ def dead_letter(
     original_chars: int,
     deliveries: int = 1,
 ) -> DeadLetter:
-    """The dead letter for an entry given up on: its bytes kept readable and both texts cut."""
+    """The dead letter for an entry given up on: its bytes kept readable and both texts cut
+    (and counted: every dead letter is built here)."""
+    robot, name = split_robot_key(stream)
+    DEAD_LETTERS.labels(robot=robot, stream=name, group=group).inc()
     return DeadLetter(
         stream=stream,
         entry_id=entry_id,

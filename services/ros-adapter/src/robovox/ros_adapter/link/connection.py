@@ -25,6 +25,7 @@ from robovox.ros_adapter import roslibpy_loop
 from robovox.ros_adapter.errors import LinkLostError, LinkStalledError
 from robovox.ros_adapter.link.liveness import Liveness
 from robovox.shared.link import LinkState
+from robovox.shared.metrics.series import LINK_RECONNECTS, LINK_STALLS
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class RosbridgeConnection:
         self._stall: str | None = None
         """Why the current connection was dropped as stalled (None: it was not)."""
         self.stalls = 0
+        LINK_RECONNECTS.labels(robot_id)  # exported from 0
+        LINK_STALLS.labels(robot_id)
         self._watchdog: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         """The loop the link runs on, roslibpy included; set by ``start()``."""
@@ -232,6 +235,7 @@ class RosbridgeConnection:
             return
         self._stall = why
         self.stalls += 1
+        LINK_STALLS.labels(self.robot_id).inc()
         log.warning("robot %s: %s; dropping the link", self.robot_id, why)
         self._drop_connection()
 
@@ -283,6 +287,8 @@ class RosbridgeConnection:
             return
         if state is LinkState.UP:
             self.connects += 1
+            if self.connects > 1:
+                LINK_RECONNECTS.labels(self.robot_id).inc()
         log.info("robot %s: rosbridge link %s", self.robot_id, state.value)
         self._state = state
         self._state_since = time.monotonic()

@@ -36,6 +36,8 @@ from robovox.shared.emergency import EmergencyStops
 from robovox.shared.entry import utc_now
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.messages import EmergencyAction, EmergencyTrigger, ToolCall
+from robovox.shared.metrics import UNKNOWN_TOOL, Stage
+from robovox.shared.metrics.series import CALL_STAGE_OF, REDIS_ERRORS
 from robovox.shared.profile import RobotProfile
 from robovox.shared.streams import RobotKeys
 
@@ -121,7 +123,11 @@ class CallPublisher:
         self._published(pending)
 
     def _published(self, pending: _Pending) -> None:
-        self.timings.add((time.perf_counter() - pending.received_at) * 1000)
+        took_s = time.perf_counter() - pending.received_at
+        self.timings.add(took_s * 1000)
+        name = pending.call.name
+        tool = name if self._profile is not None and self._profile.tool(name) is not None else UNKNOWN_TOOL
+        CALL_STAGE_OF(self._robot_id, tool, Stage.PUBLISHED.value).observe(took_s)
         if self._profile is not None and self._profile.is_emergency_stop(pending.call.name):
             task = asyncio.create_task(self._stop(pending.call))
             self._retries.add(task)
@@ -156,6 +162,7 @@ class CallPublisher:
                 self._published(pending)
                 return
             except (RedisError, OSError) as exc:
+                REDIS_ERRORS.labels(where="publish").inc()
                 if time.monotonic() + delay > give_up:
                     log.error(
                         "%s: call %s (%s) lost: Redis unreachable (%s)", self._robot_id, call.call_id, call.name, exc

@@ -1,6 +1,6 @@
 """The gateway's HTTP API: one FastAPI app, a router per resource.
 
-Every route but ``/health`` and the console needs a bearer token: the operator's
+Every route but ``/health``, ``/metrics`` and the console needs a bearer token: the operator's
 (``ROBOVOX_API_TOKEN``), or on the client endpoints a client secret. Errors are
 OpenAI's ``{"error": {"message", "type", "param", "code"}}`` with the matching status. What the
 routes use is put in ``app.state`` here and read through ``deps.py``.
@@ -26,6 +26,7 @@ from robovox.gateway.http.errors import error_response, first_param, validation_
 from robovox.gateway.robot.voice import RobotVoice
 from robovox.gateway.settings import GatewaySettings
 from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
+from robovox.shared.metrics import StreamFigures
 
 
 def create_app(
@@ -37,6 +38,7 @@ def create_app(
     loop_lag: LoopLagMonitor,
     dispatch_ms: RecentSamples,
     events_dropped: Callable[[], int],
+    stream_figures: StreamFigures | None = None,
 ) -> FastAPI:
     app = FastAPI(title="RoboVox session gateway", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.robots = robots_by_id
@@ -46,6 +48,7 @@ def create_app(
     app.state.loop_lag = loop_lag
     app.state.dispatch_ms = dispatch_ms
     app.state.events_dropped = events_dropped
+    app.state.stream_figures = stream_figures
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]

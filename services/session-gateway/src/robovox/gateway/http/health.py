@@ -1,10 +1,12 @@
-"""``/health`` (no token needed) and ``/v1/stats``: the process's figures."""
+"""``/health`` and ``/metrics`` (no token needed: Prometheus scrapes it) and ``/v1/stats``: the
+process's figures."""
 
 # No ``from __future__ import annotations``: FastAPI reads the route annotations.
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from robovox.gateway.http.deps import DispatchTimes, EventsDropped, LoopLag, OperatorOnly, Robots
+from robovox.shared.metrics import CONTENT_TYPE, render
 from robovox.shared.session import SessionState
 
 router = APIRouter()
@@ -34,6 +36,12 @@ class Stats(BaseModel):
 async def health(robots: Robots) -> Health:
     live = sum(1 for r in robots.values() if r.state is SessionState.LIVE)
     return Health(status="ok", robots=len(robots), live=live)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Every series of this process, and the gateway's streams read now (Prometheus' text format)."""
+    return Response(await render(request.app.state.stream_figures), media_type=CONTENT_TYPE)
 
 
 @router.get("/v1/stats", dependencies=[OperatorOnly])

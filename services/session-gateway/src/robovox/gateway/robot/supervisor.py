@@ -28,6 +28,8 @@ from robovox.gateway.robot.state import INFO_REFRESH_S, SessionStatePublisher
 from robovox.gateway.settings import GatewaySettings
 from robovox.shared.aio import wait_first
 from robovox.shared.entry import utc_now
+from robovox.shared.metrics import set_state
+from robovox.shared.metrics.series import SESSION_RECONNECTS, SESSION_RECYCLES, SESSION_STATE
 from robovox.shared.session import SessionState
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ class SessionSupervisor:
         self._publisher = publisher
         self.state = SessionState.STOPPED
         self.since = utc_now()
+        set_state(SESSION_STATE, self.robot_id, SessionState, self.state)
+        SESSION_RECYCLES.labels(robot_id)  # exported from 0
+        SESSION_RECONNECTS.labels(robot_id)
         self.current: RealtimeSession | None = None
         self.conversation_id: str | None = None
         self.ready = asyncio.Event()
@@ -243,6 +248,11 @@ class SessionSupervisor:
         if state is not self.state:
             self.state = state
             self.since = utc_now()
+            set_state(SESSION_STATE, self.robot_id, SessionState, state)
+            if state is SessionState.RECYCLING:
+                SESSION_RECYCLES.labels(self.robot_id).inc()
+            elif state is SessionState.RECONNECTING:
+                SESSION_RECONNECTS.labels(self.robot_id).inc()
             log.debug("%s: session %s", self.robot_id, state.value)
             self._publisher.state_changed(self)
 
