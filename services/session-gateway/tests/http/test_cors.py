@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -37,6 +38,7 @@ async def api(request: pytest.FixtureRequest) -> AsyncIterator[httpx2.AsyncClien
         loop_lag=LoopLagMonitor(),
         dispatch_ms=RecentSamples(),
         events_dropped=lambda: 0,
+        ready=asyncio.Event(),
     )
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://gateway") as client:
         yield client

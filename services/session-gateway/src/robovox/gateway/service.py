@@ -124,6 +124,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
             loop_lag=self.loop_lag,
             dispatch_ms=self.dispatch_ms,
             events_dropped=lambda: self._event_log.dropped if self._event_log else 0,
+            ready=self.ready,
         )
         config = uvicorn.Config(
             app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"

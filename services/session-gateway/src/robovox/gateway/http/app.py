@@ -8,6 +8,7 @@ routes use is put in ``app.state`` here and read through ``deps.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI, Request
@@ -36,6 +37,7 @@ def create_app(
     loop_lag: LoopLagMonitor,
     dispatch_ms: RecentSamples,
     events_dropped: Callable[[], int],
+    ready: asyncio.Event,
 ) -> FastAPI:
     app = FastAPI(title="RoboVox session gateway", version="0.1.0")
     app.state.robots = robots_by_id
@@ -45,6 +47,7 @@ def create_app(
     app.state.loop_lag = loop_lag
     app.state.dispatch_ms = dispatch_ms
     app.state.events_dropped = events_dropped
+    app.state.ready = ready
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
