@@ -112,7 +112,7 @@ def connect_redis(settings: ServiceSettings, *, robots: int = 1, name: str = "ro
     """The process's client for commands: decoded replies, a blocking pool sized for ``robots``."""
     size = pool_size(settings, robots)
     pool: BlockingConnectionPool = BlockingConnectionPool.from_url(
-        settings.redis_url,
+        settings.redis_address,
         decode_responses=True,
         socket_timeout=settings.redis_socket_timeout_s,
         socket_connect_timeout=5.0,

@@ -54,7 +54,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         self._api_socket: socket.socket | None = None
         self.loop_lag = LoopLagMonitor()
         self.dispatch_ms = RecentSamples()
-        self.dispatch_connection = DispatchConnection(settings.redis_url, scripts=[PUBLISH_SCRIPT])
+        self.dispatch_connection = DispatchConnection(settings.redis_address, scripts=[PUBLISH_SCRIPT])
         """Every robot's function calls go to Redis over this connection."""
 
     async def prepare(self) -> None:
