@@ -45,7 +45,7 @@ from redis.exceptions import ResponseError
 
 from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
 from robovox.shared.consumer.raw import UnreadableEntryError, dead_letter, decode_lossy, readable_fields, text
-from robovox.shared.redis_client import dedicated_reader
+from robovox.shared.redis_client import dedicated_reader, reader_name
 from robovox.shared.streams import MaxLen
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class StreamConsumer:
         self._stopping.set()
 
     async def run(self) -> None:
-        self._reader = dedicated_reader(self._redis)
+        self._reader = dedicated_reader(self._redis, reader_name(self._cfg.consumer, self._streams))
         keeper = asyncio.create_task(self._keep_claimed(), name=f"{self._cfg.group} heartbeat")
         backoff = 0.1
         try:
