@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException
 from robovox.gateway.clients.registry import ClientCalls
 from robovox.gateway.clients.secrets import ClientSecretStore
 from robovox.gateway.errors import ApiError, ApiErrorCode
-from robovox.gateway.http import client_secrets, emergency, health, realtime_calls, robots
+from robovox.gateway.http import client_secrets, emergency, health, ice_servers, realtime_calls, robots
 from robovox.gateway.http.console import mount_console
 from robovox.gateway.http.cors import ApiCors
 from robovox.gateway.http.errors import error_response, first_param, validation_problems
@@ -51,7 +51,8 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
-    for router in (health.router, robots.router, emergency.router, client_secrets.router, realtime_calls.router):
+    routers = (health, robots, emergency, client_secrets, realtime_calls, ice_servers)
+    for router in (module.router for module in routers):
         app.include_router(router)
     mount_console(app)
     app.add_middleware(ApiCors, settings=settings)
