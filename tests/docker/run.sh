@@ -78,6 +78,8 @@ teardown() {
         fi
         log "tearing the stack down"
         "${COMPOSE[@]}" down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1
+        # Images an earlier build tagged and this one replaced (the tagged ones stay, for the next run).
+        docker image prune --force >/dev/null 2>&1
     fi
     if [ -n "$DOCKERD_PID" ]; then
         log "stopping the dockerd this started (pid $DOCKERD_PID)"
