@@ -12,7 +12,7 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS base
 ENV PYTHONUNBUFFERED=1 \
-    UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_NO_CACHE=1 UV_PYTHON_DOWNLOADS=never \
+    UV_LINK_MODE=copy UV_COMPILE_BYTECODE=1 UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv PATH=/app/.venv/bin:/opt/uv/bin:$PATH
 # A build behind a TLS-inspecting proxy is handed that proxy's CA bundle as the BuildKit secret
 # `build_ca` (make test-docker does); it is trusted for the downloads of that step only and never
@@ -33,21 +33,22 @@ COPY services/ros-adapter/pyproject.toml services/ros-adapter/
 COPY services/session-gateway/pyproject.toml services/session-gateway/
 COPY services/alert-monitor/pyproject.toml services/alert-monitor/
 COPY sim/pyproject.toml sim/
-# Dependencies first (a layer that changes with the lock only), then the code.
-RUN --mount=type=secret,id=build_ca with-build-ca \
+# Dependencies first (a layer that changes with the lock only), then the code. uv's download
+# cache is a BuildKit cache mount: a rebuild copies from it, and no image holds it.
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca \
     uv sync --frozen --no-dev --no-editable --package robovox-shared --no-install-workspace
 COPY shared/src shared/src
-RUN --mount=type=secret,id=build_ca with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-shared
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-shared
 # Robot profiles are mounted here (ROBOVOX_PROFILES_DIR); secrets come as files in /run/secrets.
 ENV ROBOVOX_PROFILES_DIR=/profiles
 USER robovox
 
 FROM base AS tool-executor
 USER root
-RUN --mount=type=secret,id=build_ca with-build-ca \
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca \
     uv sync --frozen --no-dev --no-editable --package robovox-tool-executor --no-install-workspace
 COPY services/tool-executor/src services/tool-executor/src
-RUN --mount=type=secret,id=build_ca with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-tool-executor
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-tool-executor
 USER robovox
 HEALTHCHECK --interval=10s --timeout=8s --start-period=20s --retries=3 \
     CMD ["python3", "-m", "robovox.shared.healthcheck", "tool-executor"]
@@ -55,10 +56,10 @@ CMD ["python3", "-m", "robovox.executor"]
 
 FROM base AS ros-adapter
 USER root
-RUN --mount=type=secret,id=build_ca with-build-ca \
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca \
     uv sync --frozen --no-dev --no-editable --package robovox-ros-adapter --no-install-workspace
 COPY services/ros-adapter/src services/ros-adapter/src
-RUN --mount=type=secret,id=build_ca with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-ros-adapter
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-ros-adapter
 USER robovox
 HEALTHCHECK --interval=10s --timeout=8s --start-period=20s --retries=3 \
     CMD ["python3", "-m", "robovox.shared.healthcheck", "ros-adapter"]
@@ -66,10 +67,10 @@ CMD ["python3", "-m", "robovox.ros_adapter"]
 
 FROM base AS alert-monitor
 USER root
-RUN --mount=type=secret,id=build_ca with-build-ca \
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca \
     uv sync --frozen --no-dev --no-editable --package robovox-alert-monitor --no-install-workspace
 COPY services/alert-monitor/src services/alert-monitor/src
-RUN --mount=type=secret,id=build_ca with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-alert-monitor
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-alert-monitor
 USER robovox
 HEALTHCHECK --interval=10s --timeout=8s --start-period=20s --retries=3 \
     CMD ["python3", "-m", "robovox.shared.healthcheck", "alert-monitor"]
@@ -77,10 +78,10 @@ CMD ["python3", "-m", "robovox.alert_monitor"]
 
 FROM base AS session-gateway
 USER root
-RUN --mount=type=secret,id=build_ca with-build-ca \
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca \
     uv sync --frozen --no-dev --no-editable --package robovox-session-gateway --no-install-workspace
 COPY services/session-gateway/src services/session-gateway/src
-RUN --mount=type=secret,id=build_ca with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-session-gateway
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-session-gateway
 # A generated certificate is kept here (ROBOVOX_TLS_CERT_FILE / ROBOVOX_TLS_KEY_FILE): mount a volume.
 RUN mkdir -p /app/tls && chown robovox /app/tls
 USER robovox
@@ -91,10 +92,10 @@ CMD ["python3", "-m", "robovox.gateway"]
 
 FROM base AS sim
 USER root
-RUN --mount=type=secret,id=build_ca with-build-ca \
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca \
     uv sync --frozen --no-dev --no-editable --package robovox-sim --no-install-workspace
 COPY sim/src sim/src
-RUN --mount=type=secret,id=build_ca with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-sim
+RUN --mount=type=secret,id=build_ca --mount=type=cache,target=/root/.cache/uv with-build-ca uv sync --frozen --no-dev --no-editable --package robovox-sim
 USER robovox
 EXPOSE 9090 8765
 # The robot simulator by default; the Realtime emulator is `python3 -m robovox.sim.realtime`.

@@ -94,6 +94,16 @@ trap teardown EXIT
 trap 'exit 130' INT TERM
 
 ensure_engine
+
+# The floor's stack as an admin starts it from .env.example: the file is valid and runs Redis
+# and the four services, no simulator.
+floor=$(docker compose -p "$PROJECT-floor" --env-file .env.example config --services | sort | tr '\n' ' ')
+if [ "$floor" != "alert-monitor redis ros-adapter session-gateway tool-executor " ]; then
+    echo "docker compose up with .env.example runs: $floor" >&2
+    exit 1
+fi
+log "docker compose up with .env.example runs: $floor"
+
 ensure_daemon
 
 mapfile -t BASES < <(bash tests/docker/standin.sh)
