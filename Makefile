@@ -11,12 +11,13 @@ CHROMIUM := /usr/bin/chromium
 # Chromium (and every server the tests start) can reach nothing but 127.0.0.1 / ::1.
 ISOLATED := unshare -rn sh -c
 
-.PHONY: help env demo test test-fast test-browser browser-deps prometheus-deps check lint typecheck bench soak clean
+.PHONY: help env demo test test-fast test-browser test-docker browser-deps prometheus-deps check lint typecheck bench soak clean
 
 help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
 	@echo "make test    run lint, type checks and the test suite (browser tests included)"
 	@echo "make test-fast  run the unit layer only (no Redis, servers, WebRTC or processes), in seconds"
+	@echo "make test-docker  build every image and run one call through docker compose --profile sim (root)"
 	@echo "make bench   run the pipeline, session-gateway, alert and stall-window benchmarks"
 	@echo "make soak    run the fault suite for 60 s a scenario, then the soak benchmark"
 
@@ -52,6 +53,11 @@ test-fast: env
 # Headless Chromium against the console and the Realtime-compatible endpoints, isolated on loopback.
 test-browser: env browser-deps
 	$(ISOLATED) 'ip link set lo up && ROBOVOX_BROWSER_TESTS=required exec $(RUN) pytest -q -m browser tests/browser'
+
+# The edge box where it is built: Docker's engine and compose v2 from Debian's packages if
+# missing, every image, `docker compose --profile sim up`, one call end to end, torn down after.
+test-docker: env
+	bash tests/docker/run.sh
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
 browser-deps:

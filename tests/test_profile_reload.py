@@ -119,6 +119,7 @@ async def test_a_call_in_flight_finishes_under_the_old_profile_and_the_new_one_s
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     adapter, executor = services
+    await online(redis, adapter, ROBOT, timeout_s=10.0)  # a call before that is refused, never sent
     sim.failures.slow_service[START] = 1.0  # in flight while the profile changes
     call = await add_tool_call(redis, ROBOT, "start_cleaning", '{"option":"TurnRight"}', deadline_in_s=20)
     await sim.wait_for_op("call_service", START, timeout=10)
@@ -165,4 +166,5 @@ async def test_a_removed_profile_is_no_longer_served_and_a_broken_one_keeps_the_
         watch_log.removeHandler(heard)
     assert ROBOT in executor.robots and ROBOT in adapter.robots
     assert any("broken.yaml" in message for message in heard.messages)
+    await online(redis, adapter, ROBOT, timeout_s=10.0)
     assert await start_cleaning(redis, ROBOT) is Outcome.SUCCEEDED

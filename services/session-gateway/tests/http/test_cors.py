@@ -4,18 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, cast
+from typing import Any
 
 import httpx2
 import pytest
 from pydantic import ValidationError
-from redis.asyncio import Redis
 
-from robovox.gateway.clients.registry import ClientCalls
-from robovox.gateway.clients.secrets import ClientSecretStore
-from robovox.gateway.http.app import create_app
 from robovox.gateway.settings import GatewaySettings
-from robovox.shared.loop_lag import LoopLagMonitor, RecentSamples
 
 PAGE = "http://127.0.0.1:5173"
 TOKEN = "unit-token"
@@ -26,19 +21,10 @@ def settings(**overrides: Any) -> GatewaySettings:
 
 
 @pytest.fixture
-async def api(request: pytest.FixtureRequest) -> AsyncIterator[httpx2.AsyncClient]:
+async def api(request: pytest.FixtureRequest, open_api: Any) -> AsyncIterator[httpx2.AsyncClient]:
     """The gateway's app with no robots, on an in-process transport (no Redis is reached)."""
     overrides: dict[str, Any] = getattr(request, "param", {"cors_origins": PAGE})
-    app = create_app(
-        {},
-        settings(**overrides),
-        secrets=ClientSecretStore(cast(Redis, None)),
-        client_calls=ClientCalls(1.0),
-        loop_lag=LoopLagMonitor(),
-        dispatch_ms=RecentSamples(),
-        events_dropped=lambda: 0,
-    )
-    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://gateway") as client:
+    async with open_api(settings(**overrides)) as client:
         yield client
 
 

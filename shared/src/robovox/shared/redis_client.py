@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
@@ -112,7 +112,7 @@ def connect_redis(settings: ServiceSettings, *, robots: int = 1, name: str = "ro
     """The process's client for commands: decoded replies, a blocking pool sized for ``robots``."""
     size = pool_size(settings, robots)
     pool: BlockingConnectionPool = BlockingConnectionPool.from_url(
-        settings.redis_url,
+        settings.redis_address,
         decode_responses=True,
         socket_timeout=settings.redis_socket_timeout_s,
         socket_connect_timeout=5.0,
@@ -145,12 +145,21 @@ def resize_pool(redis: Redis, settings: ServiceSettings, robots: int) -> None:
         pool.max_connections = size
 
 
-def dedicated_reader(redis: Redis) -> Redis:
-    """A client of exactly one connection to the same server, returning bytes, for one blocking reader.
+def reader_name(consumer: str, streams: Sequence[str]) -> str:
+    """The client name of a consumer's blocking reader (``CLIENT LIST``), by which a health check
+    finds it: ``<consumer>/<stream>+<stream>``."""
+    return f"{consumer}/{'+'.join(streams)}".replace(" ", "_")
+
+
+def dedicated_reader(redis: Redis, name: str | None = None) -> Redis:
+    """A client of exactly one connection to the same server, returning bytes, for one blocking reader,
+    named ``name`` on the server when given (set again on every reconnect).
 
     Close it with ``aclose()`` when the reader stops."""
     source = redis.connection_pool
     kwargs: dict[str, Any] = {**source.connection_kwargs, "decode_responses": False}
+    if name:
+        kwargs["client_name"] = name
     pool = ConnectionPool(connection_class=source.connection_class, max_connections=1, **kwargs)
     reader: Redis = Redis.from_pool(pool)
     return reader

@@ -9,8 +9,10 @@ from __future__ import annotations
 import socket
 from enum import StrEnum
 from pathlib import Path
+from typing import Final
+from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from robovox.shared.consumer import ConsumerConfig
@@ -19,6 +21,9 @@ from robovox.shared.logs import LogFormat
 
 ENV_PREFIX = "ROBOVOX_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRETS_DIR: Final = Path("/run/secrets")
+"""Where Docker puts a container's secrets: a file named like a variable (``robovox_openai_api_key``)
+is read as that setting when the variable itself is not set."""
 
 
 def default_consumer_name(service: str) -> str:
@@ -40,9 +45,16 @@ class EventLoop(StrEnum):
 class ServiceSettings(BaseSettings):
     """What every service needs: Redis, the robot profiles, and how it consumes streams."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None
+    )
 
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis server holding every stream.")
+    redis_password: SecretStr = Field(
+        default=SecretStr(""),
+        description="Password of the Redis server (`requirepass`), kept out of `ROBOVOX_REDIS_URL`; in Docker, the "
+        "secret `robovox_redis_password`.",
+    )
     profiles_dir: Path = Field(
         default=Path("deploy/profiles"), description="Folder of robot profiles (`*.yaml`, one per robot)."
     )
@@ -145,6 +157,17 @@ class ServiceSettings(BaseSettings):
         if self.block_ms >= self.claim_idle_ms:
             raise ValueError("ROBOVOX_BLOCK_MS must be below ROBOVOX_CLAIM_IDLE_MS")
         return self
+
+    @property
+    def redis_address(self) -> str:
+        """``redis_url`` with ``redis_password`` in it, for the client (never log it)."""
+        password = self.redis_password.get_secret_value()
+        if not password:
+            return self.redis_url
+        parts = urlsplit(self.redis_url)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        user = parts.username or ""
+        return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password, safe='')}@{host}"))
 
     @property
     def redis_socket_timeout_s(self) -> float:

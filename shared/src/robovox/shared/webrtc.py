@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer
@@ -55,6 +56,34 @@ def restrict_ice_host_addresses(allowed: Sequence[str]) -> None:
     aioice.ice.get_host_addresses = get_host_addresses
 
 
-def rtc_configuration(stun_urls: Sequence[str] = ()) -> RTCConfiguration:
-    """An RTCConfiguration with exactly these STUN servers (none by default, never Google's)."""
-    return RTCConfiguration(iceServers=[RTCIceServer(urls=url) for url in stun_urls])
+@dataclass(frozen=True, slots=True)
+class IceServer:
+    """One STUN or TURN server entry, as a browser's ``RTCPeerConnection({iceServers})`` takes it."""
+
+    urls: tuple[str, ...]
+    username: str = ""
+    credential: str = ""
+
+    def to_rtc(self) -> RTCIceServer:
+        return RTCIceServer(urls=list(self.urls), username=self.username or None, credential=self.credential or None)
+
+    def to_json(self) -> dict[str, str | list[str]]:
+        entry: dict[str, str | list[str]] = {"urls": list(self.urls)}
+        if self.username or self.credential:
+            entry |= {"username": self.username, "credential": self.credential}
+        return entry
+
+
+def ice_servers(
+    stun_urls: Sequence[str] = (), turn_urls: Sequence[str] = (), username: str = "", credential: str = ""
+) -> list[IceServer]:
+    """The STUN servers one an entry, then the TURN servers in one entry with their credentials."""
+    servers = [IceServer((url,)) for url in stun_urls]
+    if turn_urls:
+        servers.append(IceServer(tuple(turn_urls), username, credential))
+    return servers
+
+
+def rtc_configuration(servers: Sequence[IceServer] = ()) -> RTCConfiguration:
+    """An RTCConfiguration with exactly these STUN / TURN servers (none by default, never Google's)."""
+    return RTCConfiguration(iceServers=[server.to_rtc() for server in servers])

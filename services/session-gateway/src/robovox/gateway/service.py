@@ -16,6 +16,7 @@ from robovox.gateway.calls.connection import DispatchConnection
 from robovox.gateway.clients.registry import ClientCalls
 from robovox.gateway.clients.secrets import ClientSecretStore
 from robovox.gateway.http.app import create_app
+from robovox.gateway.http.tls import TlsFiles, prepare_tls
 from robovox.gateway.realtime.event_log import EventLog
 from robovox.gateway.realtime.signaling import RealtimeSignaling
 from robovox.gateway.robot.voice import RobotVoice
@@ -52,8 +53,9 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         """The port the API listens on, once it does."""
         self.api_started = asyncio.Event()
         self._api_socket: socket.socket | None = None
+        self._tls: TlsFiles | None = None
         self.dispatch_ms = RecentSamples()
-        self.dispatch_connection = DispatchConnection(settings.redis_url, scripts=[PUBLISH_SCRIPT])
+        self.dispatch_connection = DispatchConnection(settings.redis_address, scripts=[PUBLISH_SCRIPT])
         """Every robot's function calls go to Redis over this connection."""
 
     async def prepare(self) -> None:
@@ -92,7 +94,8 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
 
     async def run(self) -> None:
         if self.settings.api_enabled:
-            self._api_socket = self._bind_api()  # before anything starts: a taken port ends the start
+            self._tls = prepare_tls(self.settings)  # before anything starts: a bad certificate ends the start
+            self._api_socket = self._bind_api()  # so does a taken port
         api = asyncio.create_task(self._serve_api()) if self.settings.api_enabled else None
         dispatch_closing = asyncio.Event()  # after the robots: a call in flight at shutdown still gets its reply
         dispatch = asyncio.create_task(self.dispatch_connection.run(dispatch_closing))
@@ -122,16 +125,24 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
             dispatch_ms=self.dispatch_ms,
             events_dropped=lambda: self._event_log.dropped if self._event_log else 0,
             stream_figures=self.stream_figures(redis),
+            ready=self.ready,
         )
+        tls = self._tls
         config = uvicorn.Config(
-            app, host=self.settings.api_host, port=self.settings.api_port, log_level="warning", lifespan="off"
+            app,
+            host=self.settings.api_host,
+            port=self.settings.api_port,
+            log_level="warning",
+            lifespan="off",
+            ssl_certfile=tls.cert if tls else None,
+            ssl_keyfile=tls.key if tls else None,
         )
         server = _ApiServer(config)
         sock = self._api_socket
         assert sock is not None, "prepare() binds the API socket"
         self.api_port = sock.getsockname()[1]
         serving = asyncio.create_task(server.serve(sockets=[sock]))
-        log.info("API on http://%s:%d", self.settings.api_host, self.api_port)
+        log.info("API on %s://%s:%d", "https" if tls else "http", self.settings.api_host, self.api_port)
         self.api_started.set()
         try:
             await serving

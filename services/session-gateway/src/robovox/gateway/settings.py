@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from robovox.shared.settings import EventLoop, ServiceSettings
-from robovox.shared.webrtc import check_ip_addresses
+from robovox.shared.webrtc import IceServer, check_ip_addresses, ice_servers
 
 
 class Provider(StrEnum):
@@ -78,12 +78,32 @@ class GatewaySettings(ServiceSettings):
     stun_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated STUN servers (`stun:host:port`); none by default."
     )
+    turn_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated TURN servers (`turn:host:3478`, `turns:host:5349`) for the gateway's peers and "
+        "the console's; none by default.",
+    )
+    turn_username: str = Field(default="", description="User name for the TURN servers.")
+    turn_credential: SecretStr = Field(
+        default=SecretStr(""), description="Password for the TURN servers (handed to the console, which needs it)."
+    )
     api_host: str = Field(default="127.0.0.1", description="Address the gateway's HTTP API listens on.")
     api_port: int = Field(default=8700, ge=0, le=65535, description="Port of the gateway's HTTP API (0: any free).")
     api_token: SecretStr = Field(
         default=SecretStr(""), description="Bearer token the HTTP API requires (required unless the API is off)."
     )
     api_enabled: bool = Field(default=True, description="Serve the HTTP API.")
+    tls_cert_file: str = Field(
+        default="",
+        description="PEM certificate (chain) the API and console are served with over HTTPS (empty: plain HTTP). "
+        "A phone's browser gives a page its microphone only over HTTPS.",
+    )
+    tls_key_file: str = Field(default="", description="PEM private key of `ROBOVOX_TLS_CERT_FILE`.")
+    tls_generate: bool = Field(
+        default=False,
+        description="When the certificate and key files do not exist, make a self-signed pair there at start (for "
+        "this host's names and `ROBOVOX_ICE_HOST_ADDRESSES`) and log its SHA-256 fingerprint.",
+    )
     autostart: bool = Field(default=True, description="Open every robot's session at start-up.")
     session_max_s: float = Field(
         default=55 * 60,
@@ -159,7 +179,7 @@ class GatewaySettings(ServiceSettings):
         listed = _comma_list(value)
         return check_ip_addresses(listed) if isinstance(listed, list) else listed
 
-    @field_validator("stun_urls", mode="before")
+    @field_validator("stun_urls", "turn_urls", mode="before")
     @classmethod
     def _urls(cls, value: object) -> object:
         return _comma_list(value)
@@ -191,9 +211,20 @@ class GatewaySettings(ServiceSettings):
             raise ValueError(
                 "ROBOVOX_CORS_ORIGINS=* is refused with ROBOVOX_CORS_ALLOW_CREDENTIALS=true: name the origins"
             )
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("ROBOVOX_TLS_CERT_FILE and ROBOVOX_TLS_KEY_FILE go together: set both, or neither")
         if self.session_retry_initial_s > self.session_retry_max_s:
             raise ValueError("ROBOVOX_SESSION_RETRY_INITIAL_S must not exceed ROBOVOX_SESSION_RETRY_MAX_S")
         return self
+
+    @property
+    def ice_servers(self) -> list[IceServer]:
+        """The STUN and TURN servers, for the gateway's peers and handed to the console."""
+        return ice_servers(self.stun_urls, self.turn_urls, self.turn_username, self.turn_credential.get_secret_value())
+
+    @property
+    def tls_enabled(self) -> bool:
+        return bool(self.tls_cert_file)
 
     @property
     def signaling(self) -> Signaling:

@@ -47,7 +47,7 @@ from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, De
 from robovox.shared.consumer.raw import UnreadableEntryError, dead_letter, decode_lossy, readable_fields, text
 from robovox.shared.logs import bind_log_context
 from robovox.shared.metrics.series import REDIS_ERRORS
-from robovox.shared.redis_client import dedicated_reader
+from robovox.shared.redis_client import dedicated_reader, reader_name
 from robovox.shared.streams import MaxLen
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class StreamConsumer:
         self._stopping.set()
 
     async def run(self) -> None:
-        self._reader = dedicated_reader(self._redis)
+        self._reader = dedicated_reader(self._redis, reader_name(self._cfg.consumer, self._streams))
         keeper = asyncio.create_task(self._keep_claimed(), name=f"{self._cfg.group} heartbeat")
         backoff = 0.1
         try:

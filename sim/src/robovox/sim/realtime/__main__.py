@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from robovox.sim.cli import run_cli, serve_until_signalled
 
@@ -20,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY", "sk-test"), help="default: $OPENAI_API_KEY")
+    p.add_argument(
+        "--api-key-file", type=Path, default=None, help="read the key from this file instead (a Docker secret)"
+    )
     p.add_argument("--max-session-s", type=float, default=3600.0, help="sessions end with session_expired after this")
     p.add_argument("--seconds-per-word", type=float, default=0.05, help="pace of spoken/text replies")
     p.add_argument("--function-call-delay", type=float, default=0.0, help="seconds before a call's arguments")
@@ -42,7 +46,7 @@ async def _run(args: argparse.Namespace) -> None:
     emulator = RealtimeEmulator(
         args.host,
         args.port,
-        api_key=args.api_key,
+        api_key=args.api_key_file.read_text().strip() if args.api_key_file else args.api_key,
         max_session_s=args.max_session_s,
         seconds_per_word=args.seconds_per_word,
         function_call_delay_s=args.function_call_delay,

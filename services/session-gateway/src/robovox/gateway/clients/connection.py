@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
@@ -27,7 +28,7 @@ from robovox.gateway.clients.requests import ClientRequests
 from robovox.gateway.errors import GatewayError
 from robovox.gateway.realtime.peer import EVENTS_CHANNEL, AudioOutbox
 from robovox.shared.aio import TaskSet
-from robovox.shared.webrtc import rtc_configuration
+from robovox.shared.webrtc import IceServer, rtc_configuration
 
 if TYPE_CHECKING:
     from robovox.gateway.robot.voice import RobotVoice
@@ -40,7 +41,9 @@ class OfferError(GatewayError):
 
 
 class ClientConnection:
-    def __init__(self, robot: RobotVoice, operator: str, stun_urls: list[str], peer_timeout_s: float = 3.0) -> None:
+    def __init__(
+        self, robot: RobotVoice, operator: str, ice_servers: Sequence[IceServer], peer_timeout_s: float = 3.0
+    ) -> None:
         self.robot = robot
         self.operator = operator
         self.client_id = f"cli_{secrets.token_hex(6)}"
@@ -50,7 +53,7 @@ class ClientConnection:
         self.joined = asyncio.Event()
         """Set when the client's ``oai-events`` channel is open."""
         self._peer_timeout_s = peer_timeout_s
-        self._pc = RTCPeerConnection(rtc_configuration(stun_urls))
+        self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._outbox = AudioOutbox()
         self._channel: RTCDataChannel | None = None
         self._requests = ClientRequests(robot, self.client_id, operator, self.send_text)

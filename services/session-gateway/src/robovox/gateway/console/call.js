@@ -43,7 +43,12 @@ export async function connect(robotId = state.selectedRobotId) {
     await openMicrophone();
     if (seq !== connectSeq) return releaseMic();
 
-    const peer = (pc = new RTCPeerConnection());
+    // The gateway's STUN / TURN servers (none on one LAN: host candidates meet directly).
+    const ice = await api("/v1/ice_servers");
+    const iceServers = ice.ok ? (await ice.json()).ice_servers : [];
+    if (seq !== connectSeq) return releaseMic();
+
+    const peer = (pc = new RTCPeerConnection({ iceServers }));
     // Events of a connection this console has since left are ignored.
     const current = (handler) => (event) => (peer === pc ? handler(event) : undefined);
     peer.addEventListener("track", current(onRemoteTrack));

@@ -8,6 +8,7 @@ routes use is put in ``app.state`` here and read through ``deps.py``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI, Request
@@ -18,7 +19,7 @@ from starlette.exceptions import HTTPException
 from robovox.gateway.clients.registry import ClientCalls
 from robovox.gateway.clients.secrets import ClientSecretStore
 from robovox.gateway.errors import ApiError, ApiErrorCode
-from robovox.gateway.http import client_secrets, emergency, floor, health, realtime_calls, robots
+from robovox.gateway.http import client_secrets, emergency, floor, health, ice_servers, realtime_calls, robots
 from robovox.gateway.http.console import mount_console
 from robovox.gateway.http.cors import ApiCors
 from robovox.gateway.http.docs import mount_docs
@@ -38,6 +39,7 @@ def create_app(
     loop_lag: LoopLagMonitor,
     dispatch_ms: RecentSamples,
     events_dropped: Callable[[], int],
+    ready: asyncio.Event,
     stream_figures: StreamFigures | None = None,
 ) -> FastAPI:
     app = FastAPI(title="RoboVox session gateway", version="0.1.0", docs_url=None, redoc_url=None)
@@ -49,12 +51,12 @@ def create_app(
     app.state.dispatch_ms = dispatch_ms
     app.state.events_dropped = events_dropped
     app.state.stream_figures = stream_figures
+    app.state.ready = ready
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
-    for router in (
-        health.router, robots.router, floor.router, emergency.router, client_secrets.router, realtime_calls.router
-    ):  # fmt: skip
+    routers = (health, robots, floor, emergency, client_secrets, realtime_calls, ice_servers)
+    for router in (module.router for module in routers):
         app.include_router(router)
     mount_console(app)
     mount_docs(app)  # /docs and /redoc, their assets from a package: no CDN

@@ -7,6 +7,7 @@ hop would come between a request and, say, the hang-up of a call whose client is
 closing it at that moment."""
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations of the dependencies.
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
@@ -43,6 +44,8 @@ OpenClientCalls = Annotated[ClientCalls, Depends(_from_state("client_calls"))]
 LoopLag = Annotated[LoopLagMonitor, Depends(_from_state("loop_lag"))]
 DispatchTimes = Annotated[RecentSamples, Depends(_from_state("dispatch_ms"))]
 EventsDropped = Annotated[int, Depends(_events_dropped)]
+Ready = Annotated[asyncio.Event, Depends(_from_state("ready"))]
+"""Set once the gateway is ready (``RobotService.ready``)."""
 
 
 def robot_or_404(robots: Mapping[str, RobotVoice], robot_id: str) -> RobotVoice:

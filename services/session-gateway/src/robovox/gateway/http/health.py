@@ -1,11 +1,15 @@
-"""``/health`` and ``/metrics`` (no token needed: Prometheus scrapes it) and ``/v1/stats``: the
-process's figures."""
+"""``/health`` and ``/metrics`` (no token needed: health checks and Prometheus call them) and
+``/v1/stats``: the process's figures.
+
+``/health`` answers 503 ``starting`` until the gateway is ready (the API bound, every
+robot's inbox consumer reading and its first session attempt made), then 200 ``ok``:
+a container's health check and a load balancer take it as the gateway's readiness."""
 
 # No ``from __future__ import annotations``: FastAPI reads the route annotations.
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
-from robovox.gateway.http.deps import DispatchTimes, EventsDropped, LoopLag, OperatorOnly, Robots
+from robovox.gateway.http.deps import DispatchTimes, EventsDropped, LoopLag, OperatorOnly, Ready, Robots
 from robovox.shared.metrics import CONTENT_TYPE, render
 from robovox.shared.session import SessionState
 
@@ -33,8 +37,11 @@ class Stats(BaseModel):
 
 
 @router.get("/health")
-async def health(robots: Robots) -> Health:
+async def health(robots: Robots, ready: Ready, response: Response) -> Health:
     live = sum(1 for r in robots.values() if r.state is SessionState.LIVE)
+    if not ready.is_set():
+        response.status_code = 503
+        return Health(status="starting", robots=len(robots), live=live)
     return Health(status="ok", robots=len(robots), live=live)
 
 

@@ -66,7 +66,7 @@ async def create_call(
         grant = await bearer.grant(robot_id)
     sdp = await _offer_sdp(request)
     robot = robot_named(robots, grant.robot_id)
-    connection = ClientConnection(robot, grant.operator, settings.stun_urls, settings.client_peer_timeout_s)
+    connection = ClientConnection(robot, grant.operator, settings.ice_servers, settings.client_peer_timeout_s)
     try:
         robot.clients.add(connection)
     except RosterFullError as exc:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import fractions
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -33,7 +33,7 @@ from robovox.gateway.realtime.fit import MessageTooLargeError, encoded
 from robovox.gateway.realtime.rtp_gate import RtpGate
 from robovox.gateway.realtime.signaling import CallAnswer, RealtimeSignaling
 from robovox.shared.aio import wait_first
-from robovox.shared.webrtc import rtc_configuration
+from robovox.shared.webrtc import IceServer, rtc_configuration
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ class RealtimePeer:
     """Open with ``open()``; events arrive through ``on_message``; ``closed`` is set
     when the connection fails or ends, with ``close_reason``."""
 
-    def __init__(self, on_message: Callable[[str], None], stun_urls: list[str]) -> None:
+    def __init__(self, on_message: Callable[[str], None], ice_servers: Sequence[IceServer]) -> None:
         self._on_message = on_message
-        self._pc = RTCPeerConnection(rtc_configuration(stun_urls))
+        self._pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self.audio_out = AudioOutbox()
         self._pc.addTrack(self.audio_out)
         self._channel: RTCDataChannel = self._pc.createDataChannel(EVENTS_CHANNEL)

@@ -77,7 +77,7 @@ class RealtimeSession:
         self.router = ServerEventRouter(
             self, publisher=publisher, conversation=conversation, event_log=event_log, clients=clients
         )
-        self.peer = RealtimePeer(self.router.on_message, settings.stun_urls)
+        self.peer = RealtimePeer(self.router.on_message, settings.ice_servers)
         self.sequencer = ResponseSequencer(self.send, profile.persona(), settings.response_timeout_s)
         self.session_id: str | None = None
         self.started_at = time.monotonic()
