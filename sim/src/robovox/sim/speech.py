@@ -7,6 +7,7 @@ espeak-ng and sox are Debian packages (``make speech-deps`` installs them).
 from __future__ import annotations
 
 import array
+import functools
 import random
 import shutil
 import subprocess
@@ -44,13 +45,20 @@ def say(text: str, voice: str = "en-us", speed: int = 175, rate: int = SAMPLE_RA
     return subprocess.run(sox, input=wav, capture_output=True, check=True).stdout
 
 
-def with_noise(pcm: bytes, amplitude: float, seed: int) -> bytes:
-    """White noise of standard deviation ``amplitude`` (of 32767) added to s16 samples."""
+@functools.cache
+def _noise(amplitude: float, seed: int) -> array.array[int]:
     noise = random.Random(seed)
+    return array.array("h", (round(noise.gauss(0.0, amplitude)) for _ in range(SAMPLE_RATE * 4)))
+
+
+def with_noise(pcm: bytes, amplitude: float, seed: int) -> bytes:
+    """White noise of standard deviation ``amplitude`` (of 32767) added to s16 samples (4 s of
+    noise per amplitude, taken from an offset given by ``seed``)."""
+    noise = _noise(amplitude, 0)
+    offset = seed % len(noise)
     samples = array.array("h", pcm)
-    for index, value in enumerate(samples):
-        samples[index] = max(-32768, min(32767, value + round(noise.gauss(0.0, amplitude))))
-    return samples.tobytes()
+    mixed = (max(-32768, min(32767, v + noise[(offset + i) % len(noise)])) for i, v in enumerate(samples))
+    return array.array("h", mixed).tobytes()
 
 
 class SpeakingMicrophone(PacedTrack):
