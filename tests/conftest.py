@@ -27,6 +27,7 @@ from robovox.ros_adapter.settings import AdapterSettings
 from robovox.shared.lifecycle import RobotService
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.streams import RobotKeys
+from robovox.shared.testing.streams import LOOK_MS
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 
@@ -123,7 +124,7 @@ async def telemetry_seen(redis: Redis, topic: str, where: str, equals: str, time
         return
     async with asyncio.timeout(timeout_s):
         while True:
-            reply: Any = await redis.xread({KEYS.telemetry: last}, block=int(timeout_s * 1000))
+            reply: Any = await redis.xread({KEYS.telemetry: last}, block=LOOK_MS)
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     last = entry_id

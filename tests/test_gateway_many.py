@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -14,6 +13,7 @@ from robovox.gateway.service import SessionGateway
 from robovox.shared.messages import ToolCall
 from robovox.shared.session import SessionInfo, SessionState
 from robovox.shared.streams import RobotKeys
+from robovox.shared.testing.streams import wait_for_entries
 from robovox.sim.realtime import RealtimeEmulator
 from tests.conftest import REPO
 
@@ -45,8 +45,7 @@ async def test_twenty_robots_each_hold_a_live_session_in_one_gateway(
         session = sessions[gateway.robots[robot_id].current.session_id]  # type: ignore[union-attr]
         by_robot[robot_id] = session.call_tool("stop_cleaning", {})
     for robot_id, call_id in by_robot.items():
-        reply: Any = await redis.xread({RobotKeys.of(robot_id).tool_calls: "0-0"}, block=10_000)
-        ((_stream, [(_id, fields)]),) = reply
+        ((_id, fields),) = await wait_for_entries(redis, RobotKeys.of(robot_id).tool_calls, 1)
         call = ToolCall.from_fields(fields)
         assert (call.robot_id, call.call_id, call.name) == (robot_id, call_id, "stop_cleaning")
     info = SessionInfo.from_hash(await redis.hgetall(RobotKeys.of(ROBOTS[-1]).session))

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from robovox.gateway.audio.robot_devices import MIC_NAME
 from robovox.gateway.service import SessionGateway
 from robovox.shared.session import ConversationItem, ItemKind
+from robovox.shared.testing.streams import LOOK_MS
 from robovox.sim.realtime import RealtimeEmulator
 from tests.conftest import KEYS, ROBOT, gateway_settings, serving
 
@@ -89,7 +90,7 @@ async def user_speech_logged(redis: Redis, timeout_s: float = 10.0) -> Conversat
     last = "0-0"
     async with asyncio.timeout(timeout_s):
         while True:
-            reply: Any = await redis.xread({KEYS.conversation: last}, block=int(timeout_s * 1000))
+            reply: Any = await redis.xread({KEYS.conversation: last}, block=LOOK_MS)
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     last = entry_id

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from robovox.shared.consumer import ConsumerConfig, PermanentError, StreamConsumer
 from robovox.shared.messages import DeadLetter
+from robovox.shared.testing.streams import wait_for_entries
 
 STREAM = "robovox:{r1}:tool_calls"
 DLQ = "robovox:{r1}:dead_letters"
@@ -77,10 +78,10 @@ async def test_failing_entry_is_dead_lettered_after_max_deliveries(redis: Redis)
     entry_id = await redis.xadd(STREAM, {"n": "1"})
     consumer = make_consumer(redis, "c1", handler, claim_idle_ms=100, max_deliveries=3)
     task = asyncio.create_task(consumer.run())
-    letters = await redis.xread({DLQ: "0"}, block=10_000)
+    letters = await wait_for_entries(redis, DLQ, 1)
     consumer.stop()
     await asyncio.wait_for(task, 5)
-    letter = DeadLetter.from_fields(letters[0][1][0][1])
+    letter = DeadLetter.from_fields(letters[0][1])
     assert letter.entry_id == entry_id and letter.stream == STREAM
     assert letter.deliveries == 4 and "gave up after 3 deliveries" in letter.reason
     assert '"n": "1"' in letter.original
@@ -95,10 +96,10 @@ async def test_permanent_error_is_dead_lettered_at_once_with_its_reason(redis: R
     await redis.xadd(STREAM, {"junk": "x"})
     consumer = make_consumer(redis, "c1", handler)
     task = asyncio.create_task(consumer.run())
-    letters = await redis.xread({DLQ: "0"}, block=10_000)
+    letters = await wait_for_entries(redis, DLQ, 1)
     consumer.stop()
     await asyncio.wait_for(task, 5)
-    letter = DeadLetter.from_fields(letters[0][1][0][1])
+    letter = DeadLetter.from_fields(letters[0][1])
     assert letter.deliveries == 1 and letter.reason.endswith("deadline: Field required")
 
 

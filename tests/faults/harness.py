@@ -23,6 +23,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from robovox.shared.call_life import CallLife
 from robovox.shared.link import LinkInfo
+from robovox.shared.redis_client import cancellable
 from robovox.shared.streams import Group, RobotKeys
 
 from .fleet import Fleet, robot_ids
@@ -122,6 +123,7 @@ class Rig:
             max_connections=GATEWAY_POOL_SIZE,
             timeout=GATEWAY_POOL_TIMEOUT_S,
         )
+        pool.connection_class = cancellable(pool.connection_class)
         self._redis = Redis(connection_pool=pool)
         self._watcher = InboxWatcher(self._redis, self.robots)
         self._watching = asyncio.create_task(self._watcher.run())

@@ -136,6 +136,15 @@ def connect_redis(settings: ServiceSettings, *, robots: int = 1, name: str = "ro
     return client
 
 
+def resize_pool(redis: Redis, settings: ServiceSettings, robots: int) -> None:
+    """Grow (or shrink) the command pool to what ``robots`` need, when the profiles change."""
+    pool = redis.connection_pool
+    size = pool_size(settings, robots)
+    if isinstance(pool, BlockingConnectionPool) and pool.max_connections != size:
+        log.info("Redis pool resized from %d to %d connections for %d robots", pool.max_connections, size, robots)
+        pool.max_connections = size
+
+
 def dedicated_reader(redis: Redis) -> Redis:
     """A client of exactly one connection to the same server, returning bytes, for one blocking reader.
 

@@ -45,6 +45,12 @@ class ServiceSettings(BaseSettings):
     profiles_dir: Path = Field(
         default=Path("deploy/profiles"), description="Folder of robot profiles (`*.yaml`, one per robot)."
     )
+    profiles_watch_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="How often the profiles folder is looked at for added, changed or removed profiles, "
+        "served without a restart (0: only on SIGHUP).",
+    )
     log_level: str = Field(default="INFO", description="Python log level.")
     event_loop: EventLoop = Field(
         default=EventLoop.UVLOOP,

@@ -9,7 +9,9 @@ the prototype's text chat), or sends a tool call straight to the executor:
     robovox> start cleaning, turn right        (text to the robot's session)
     robovox> get_battery_voltage               (a tool call, by name)
 
-``--say`` and ``--call`` do the same without a prompt and exit (used by the tests).
+``help`` lists what the robot understands (its profile's examples), ``robots`` and
+``robot <id>`` switch between robots (a profile dropped into ``.demo/profiles/`` is
+served at once). ``--say`` and ``--call`` do the same without a prompt and exit.
 Alerts print as they fire and resolve; ``--battery-volts 23.2 --battery-drain 0.5``
 drains the simulated battery through the warning and critical thresholds in a
 few minutes.
@@ -20,50 +22,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
 from redis.asyncio import Redis
 
 from robovox.shared.embedded_redis import EmbeddedRedis, free_port
 from robovox.shared.link import LinkInfo
-from robovox.shared.messages import AlertTransition
 from robovox.shared.profile import RobotProfile, load_profiles
 from robovox.shared.redis_client import open_redis
-from robovox.shared.session import ConversationItem, ItemKind
 from robovox.shared.streams import RobotKeys
-from robovox.shared.testing.streams import add_tool_call, follow, last_entry_id, wait_for_output
 from robovox.sim.demo_gateway import Gateway
+from robovox.sim.demo_prompt import DemoPrompt, print_alerts, say, send
 from robovox.sim.errors import SimError
 
 SHIPPED_ROSBRIDGE = "ws://127.0.0.1:9090"
 SERVICES = ("robovox.ros_adapter", "robovox.executor", "robovox.alert_monitor")
-
-
-def parse_call(line: str) -> tuple[str, str]:
-    """``start_cleaning option=TurnRight`` or ``start_cleaning {"option": "TurnRight"}``."""
-    name, _, rest = line.strip().partition(" ")
-    rest = rest.strip()
-    if not rest or rest.startswith("{"):
-        return name, rest or "{}"
-    arguments: dict[str, Any] = {}
-    for pair in rest.split():
-        key, _, value = pair.partition("=")
-        try:
-            arguments[key] = json.loads(value)
-        except json.JSONDecodeError:
-            arguments[key] = value
-    return name, json.dumps(arguments)
 
 
 @contextlib.contextmanager
@@ -117,87 +98,6 @@ async def wait_online(redis: Redis, profile: RobotProfile, timeout_s: float = 60
         raise NotOnlineError(f"{profile.robot_id} not online after {timeout_s:.0f} s: {state}; {missing}") from None
 
 
-async def send(redis: Redis, robot_id: str, line: str) -> str:
-    name, arguments = parse_call(line)
-    position = await last_entry_id(redis, RobotKeys.of(robot_id).inbox)
-    call = await add_tool_call(redis, robot_id, name, arguments)
-    entry = await wait_for_output(redis, robot_id, call.call_id, timeout_s=90, after=position)
-    spoken = "speak now" if entry.speak else "silent"
-    return f"[{entry.outcome.value if entry.outcome else '?'}, {spoken}] {entry.text}"
-
-
-async def say(redis: Redis, gateway: Gateway, robot_id: str, text: str) -> list[str]:
-    """Text to the robot's session; the conversation items it led to, until the model's turn ends."""
-    keys = RobotKeys.of(robot_id)
-    after = await last_entry_id(redis, keys.conversation)
-    async with httpx2.AsyncClient(base_url=gateway.url, headers={"Authorization": f"Bearer {gateway.token}"}) as api:
-        reply = await api.post(f"/v1/robots/{robot_id}/messages", json={"text": text})
-    if reply.status_code != 202:
-        return [f"[gateway {reply.status_code}] {reply.text}"]
-    lines: list[str] = []
-    async with asyncio.timeout(60):
-        while True:
-            found: Any = await redis.xread({keys.conversation: after}, block=30_000)
-            for _stream, entries in found or []:
-                for entry_id, fields in entries:
-                    after = entry_id
-                    item = ConversationItem.from_fields(fields)
-                    lines.append(describe(item))
-                    if item.kind in (ItemKind.ASSISTANT_MESSAGE, ItemKind.FUNCTION_CALL_OUTPUT):
-                        return lines
-
-
-async def print_alerts(redis: Redis, robot_id: str) -> None:
-    """Each alert transition as it happens, between prompts."""
-    async for _id, fields in follow(redis, RobotKeys.of(robot_id).alerts):
-        alert = AlertTransition.from_fields(fields)
-        print(f"\n  [alert {alert.severity.value} {alert.status.value}] {alert.rule}: {alert.message}")
-
-
-def describe(item: ConversationItem) -> str:
-    if item.kind is ItemKind.FUNCTION_CALL:
-        return f"  model calls {item.name}({item.arguments})"
-    if item.kind is ItemKind.FUNCTION_CALL_OUTPUT:
-        return f"  result: {item.text}"
-    return f"  {item.kind.value.replace('_message', '')}: {item.text}"
-
-
-async def prompt(redis: Redis, profile: RobotProfile, gateway: Gateway) -> None:
-    tools = {t.name for t in profile.tools}
-    print(f"\nTools of {profile.robot_id}: {', '.join(sorted(tools))}")
-    print("Type what you would say to the robot, or a tool call such as `start_cleaning option=TurnRight`.")
-    print("`quit` or Ctrl-D ends.\n")
-    while True:
-        line = await _read_line_in_daemon_thread()
-        if line is None or line.strip() in ("quit", "exit"):
-            return
-        if line.split(" ", 1)[0] in tools:
-            print(await send(redis, profile.robot_id, line))
-        elif line.strip():
-            print("\n".join(await say(redis, gateway, profile.robot_id, line.strip())))
-
-
-def _read_line() -> str | None:
-    try:
-        return input("robovox> ")
-    except EOFError:
-        return None
-
-
-async def _read_line_in_daemon_thread() -> str | None:
-    """``input()`` on a daemon thread: Ctrl-C ends the demo at once, instead of asyncio's shutdown
-    waiting for the executor thread blocked in ``input()`` until Enter."""
-    loop = asyncio.get_running_loop()
-    line: asyncio.Future[str | None] = loop.create_future()
-
-    def read() -> None:
-        value = _read_line()
-        loop.call_soon_threadsafe(lambda: None if line.done() else line.set_result(value))
-
-    threading.Thread(target=read, name="demo-prompt", daemon=True).start()
-    return await line
-
-
 async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, RobotProfile], sim_port: int) -> None:
     rosbridge_url = f"ws://127.0.0.1:{sim_port}"
     robot = profiles[sorted(profiles)[0]]
@@ -237,17 +137,17 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
                     print("\n".join(await say(redis, gateway, robot.robot_id, text)))
                 if args.call or args.say:
                     return
-                alerts = asyncio.create_task(print_alerts(redis, robot.robot_id))
+                prompt = DemoPrompt(redis, gateway, state_dir / "profiles", robot)
                 talking = asyncio.ensure_future(
-                    prompt(redis, robot, gateway) if sys.stdin.isatty() else asyncio.Event().wait()
+                    prompt.run() if sys.stdin.isatty() else print_alerts(redis, robot.robot_id)
                 )
                 stop = asyncio.ensure_future(stopping.wait())
                 try:
                     await asyncio.wait([talking, stop], return_when=asyncio.FIRST_COMPLETED)
                 finally:
-                    for task in (talking, stop, alerts):
+                    for task in (talking, stop):
                         task.cancel()
-                    await asyncio.gather(talking, stop, alerts, return_exceptions=True)  # before Redis stops
+                    await asyncio.gather(talking, stop, return_exceptions=True)  # before Redis stops
             finally:
                 await redis.aclose()
 

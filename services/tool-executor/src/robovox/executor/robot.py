@@ -102,15 +102,20 @@ class RobotCalls:
 
     async def run(self, stopping: asyncio.Event) -> None:
         robot = self.profile.robot_id
-        listener = asyncio.create_task(self.commands.run(stopping), name=f"{robot} results listener")
+        # The results listener stops after the consumers: a call in flight at a stop still gets its result.
+        handlers_done = asyncio.Event()
+        listener = asyncio.create_task(self.commands.run(handlers_done), name=f"{robot} results listener")
         consumer = asyncio.create_task(self.consumer.run(), name=f"{robot} tool-call consumer")
         notices = asyncio.create_task(self.emergency.consumer.run(), name=f"{robot} emergency notices")
+        grace_s = self._settings.shutdown_grace_ms / 1000 + 2
         try:
             await supervise(stopping, [consumer, listener, notices])
         finally:
             self.consumer.stop()
             self.emergency.consumer.stop()
-            await asyncio.wait([consumer, listener, notices], timeout=self._settings.shutdown_grace_ms / 1000 + 2)
+            await asyncio.wait([consumer, notices], timeout=grace_s)
+            handlers_done.set()
+            await asyncio.wait([listener], timeout=grace_s)
 
     async def _handle(self, stream: str, entry_id: str, fields: dict[str, str]) -> Acked | None:
         call = read_robot_entry(ToolCall, fields, self.profile.robot_id, "call")

@@ -100,6 +100,9 @@ class Confirm(Strict):
 class Tool(Strict):
     name: ToolName
     description: str = Field(min_length=1)
+    examples: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
+    """Things a person would say for this tool: they document it, and the model is given them with
+    the description (the Realtime emulator's stand-in model matches on them)."""
     parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
     """JSON schema of the arguments (an object); extra arguments are refused unless it says otherwise."""
     ros: RosBinding

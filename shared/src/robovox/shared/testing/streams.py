@@ -19,6 +19,10 @@ from robovox.shared.messages import InboxEntry, ToolCall
 from robovox.shared.streams import RobotKeys
 from robovox.shared.telemetry import encode_latest
 
+LOOK_MS = 1000
+"""The longest a helper's XREAD blocks at once: below the clients' 5 s socket timeout, which a longer
+block would run into as a Redis TimeoutError instead of the helper's own."""
+
 _call_ids = itertools.count(1)
 
 
@@ -84,7 +88,7 @@ async def wait_for_entries(
             raw: Any = await redis.xrange(stream)
             if len(raw) >= count:
                 return [(str(entry_id), fields) for entry_id, fields in raw]
-            await redis.xread({stream: raw[-1][0] if raw else "0-0"}, block=1000)
+            await redis.xread({stream: raw[-1][0] if raw else "0-0"}, block=LOOK_MS)
 
 
 async def wait_for_output(
@@ -95,7 +99,7 @@ async def wait_for_output(
     last = after
     end = time.monotonic() + timeout_s
     while (left := end - time.monotonic()) > 0:
-        reply: Any = await redis.xread({key: last}, block=max(1, int(left * 1000)), count=100)
+        reply: Any = await redis.xread({key: last}, block=max(1, min(LOOK_MS, int(left * 1000))), count=100)
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
                 last = entry_id

@@ -1,11 +1,17 @@
 """The deterministic model: what a response does, decided from the latest conversation item.
 
-- A user message naming a tool (or the tool's keywords) -> a call of that tool, its
-  arguments read off the text with the tool's JSON schema (enum values, numbers).
+- A user message naming a tool, its keywords or one of its examples -> a call of that
+  tool, its arguments read off the text with the tool's JSON schema (enum values, numbers).
 - Anything else -> a short reply echoing what it answers.
 
-Names are matched normalised: lowercase, letters and digits only, so "start cleaning,
-turn right" contains tool ``start_cleaning`` and enum value ``TurnRight``.
+A tool's phrases are its name, its name without a generic verb, and the examples its
+description quotes on a line that starts with "Examples" (RoboVox's profiles put their
+``examples:`` there). A phrase matches when it is in the text whole (normalised: lowercase,
+letters and digits only, so "start cleaning, turn right" contains ``start_cleaning`` and
+enum value ``TurnRight``), or when at least three quarters of its words other than small
+ones ("the", "to", "please") are in it: "lower the vacuum pads" names ``lower_vacuum_pads``,
+"move to the top-left corner" names ``move_to_corner``. A whole match beats a partial one,
+a longer phrase a shorter one. Enum values match whole or by their words ("front left").
 """
 
 from __future__ import annotations
@@ -17,7 +23,43 @@ from typing import Any
 
 GREETING = "Hello, how can I help?"
 _GENERIC_VERBS = {"get", "set", "read", "query", "fetch", "check", "do", "run", "call"}
+_SMALL_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "at",
+        "can",
+        "could",
+        "do",
+        "for",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "now",
+        "of",
+        "on",
+        "please",
+        "robot",
+        "the",
+        "to",
+        "up",
+        "what",
+        "whats",
+        "will",
+        "would",
+        "you",
+        "your",
+    }
+)
+_PARTIAL_SHARE = 0.75
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_QUOTED = re.compile(r'"([^"]+)"')
 ECHO_CHARS = 200
 
 
@@ -88,29 +130,58 @@ def _callable_tools(tools: list[dict[str, Any]], tool_choice: Any) -> list[dict[
 
 def _tool_call(text: str, tools: list[dict[str, Any]], tool_choice: Any) -> FunctionCall | None:
     said = normalise(text)
-    best: tuple[int, int, dict[str, Any], str] | None = None
+    said_words = set(_words(text))
+    best: tuple[float, int, dict[str, Any], str] | None = None
     for tool in tools:
-        for rank, phrase in enumerate((normalise(tool["name"]), _keywords(tool["name"]))):
-            if phrase and phrase in said:
-                score = (1 - rank, len(phrase), tool, phrase)
-                if best is None or score[:2] > best[:2]:
-                    best = score
-                break
+        for phrase in _phrases(tool):
+            score = _match(phrase, said, said_words)
+            if score and (best is None or (score, len(phrase)) > best[:2]):
+                best = (score, len(phrase), tool, phrase)
     if best is None:
         forced = tool_choice == "required" or isinstance(tool_choice, dict)
         if not (forced and tools):
             return None
         tool, rest = tools[0], said
     else:
-        tool, rest = best[2], said.replace(best[3], " ", 1)
+        tool, rest = best[2], said.replace(normalise(best[3]), " ", 1)
     return FunctionCall(tool["name"], arguments_from(text, rest, tool.get("parameters")))
 
 
+def _words(text: str) -> list[str]:
+    """Lowercase words, names split at ``_`` and at camel case: ``TurnRight`` -> turn, right."""
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])", text) if w]
+
+
+def _phrases(tool: dict[str, Any]) -> list[str]:
+    name = tool["name"]
+    phrases = [" ".join(_words(name))]
+    keywords = _keywords(name)
+    if keywords:
+        phrases.append(keywords)
+    description = tool.get("description")
+    if isinstance(description, str):
+        for line in description.splitlines():
+            if line.strip().lower().startswith("examples"):
+                phrases.extend(_QUOTED.findall(line))
+    return phrases
+
+
+def _match(phrase: str, said: str, said_words: set[str]) -> float:
+    """2 for a phrase in the text whole, its share of words present when that is at least 3/4, else 0."""
+    if normalise(phrase) and normalise(phrase) in said:
+        return 2.0
+    content = {w for w in _words(phrase) if w not in _SMALL_WORDS}
+    if not content:
+        return 0.0
+    share = len(content & said_words) / len(content)
+    return share if share >= _PARTIAL_SHARE else 0.0
+
+
 def _keywords(name: str) -> str:
-    """``get_battery_voltage`` -> ``"batteryvoltage"``: the name without a generic leading verb."""
-    words = [w for w in re.split(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])", name) if w]
-    if len(words) > 1 and words[0].lower() in _GENERIC_VERBS:
-        return normalise("".join(words[1:]))
+    """``get_battery_voltage`` -> ``"battery voltage"``: the name without a generic leading verb."""
+    words = _words(name)
+    if len(words) > 1 and words[0] in _GENERIC_VERBS:
+        return " ".join(words[1:])
     return ""
 
 
@@ -122,11 +193,13 @@ def arguments_from(text: str, said: str, schema: Any) -> dict[str, Any]:
         return {}
     arguments: dict[str, Any] = {}
     numbers = iter(_NUMBER.findall(text))
+    said_words = set(_words(text))
     for name, spec in properties.items():
         if not isinstance(spec, dict):
             continue
         if isinstance(spec.get("enum"), list):
             named = [v for v in spec["enum"] if normalise(str(v)) and normalise(str(v)) in said]
+            named = named or [v for v in spec["enum"] if _words(str(v)) and set(_words(str(v))) <= said_words]
             if named:
                 arguments[name] = max(named, key=lambda v: len(normalise(str(v))))
         elif spec.get("type") in ("number", "integer"):
