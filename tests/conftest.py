@@ -40,12 +40,21 @@ ServiceT = TypeVar("ServiceT", bound=RobotService[Any, Any])
 FAST: dict[str, Any] = {"block_ms": 100, "claim_idle_ms": 1000, "shutdown_grace_ms": 300}
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[RobotSimulator]:
+@contextlib.asynccontextmanager
+async def started_simulator() -> AsyncIterator[RobotSimulator]:
+    """A cleaning-robot simulator on a free port, its telemetry fast enough for tests."""
     simulator = RobotSimulator(port=0, battery_rate_hz=20, state_rate_hz=10)
     await simulator.start()
-    yield simulator
-    await simulator.stop()
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[RobotSimulator]:
+    async with started_simulator() as simulator:
+        yield simulator
 
 
 def write_profiles(tmp_path: Path, sim: RobotSimulator, **texts: str) -> Path:

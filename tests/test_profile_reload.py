@@ -21,7 +21,7 @@ from robovox.shared.messages import Outcome
 from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import LOOK_MS, add_tool_call, wait_for_output
 from robovox.sim.robot import RobotSimulator
-from tests.conftest import FAST, ROBOT, SHIPPED_PROFILE, serving
+from tests.conftest import FAST, ROBOT, SHIPPED_PROFILE, serving, started_simulator
 
 SECOND = "cleaner-2"
 START = "/robot_navigator/start_cleaning"
@@ -30,10 +30,8 @@ WATCH_S = 0.2
 
 @pytest.fixture
 async def sim2() -> AsyncIterator[RobotSimulator]:
-    simulator = RobotSimulator(port=0, battery_rate_hz=20, state_rate_hz=10)
-    await simulator.start()
-    yield simulator
-    await simulator.stop()
+    async with started_simulator() as simulator:
+        yield simulator
 
 
 def profile_text(robot_id: str, sim: RobotSimulator) -> str:

@@ -12,12 +12,12 @@ from playwright.async_api import Page
 from redis.asyncio import Redis
 
 from robovox.gateway.service import SessionGateway
-from robovox.shared.messages import InboxEntry, InboxKind, Urgency
+from robovox.shared.messages import AlertStatus, AlertTransition, InboxEntry, InboxKind, Urgency
 from robovox.shared.profile.alerts import Severity
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 from tests.browser.conftest import HEARD
-from tests.browser.harness import png_colours
+from tests.browser.harness import screenshot_colours
 from tests.conftest import API_KEY, API_TOKEN, KEYS, ROBOT
 
 pytestmark = pytest.mark.browser
@@ -48,7 +48,7 @@ async def test_operator_talks_to_the_cleaning_robot_from_the_console(
         f"document.querySelector('[data-robot-id=\"{ROBOT}\"]').dataset.state === 'live'", polling=100
     )
 
-    await entry.locator("button").click()
+    await entry.locator(".robot-select").click()
     await page.click('[data-testid="connect-button"]')
     await page.wait_for_function("window.robovox.connected && window.robovox.remoteTrackReceived", polling=100)
     assert await page.evaluate("window.robovox.state.listenOnly") is False
@@ -80,11 +80,17 @@ async def test_operator_talks_to_the_cleaning_robot_from_the_console(
     assert ran.message["args"]["option"] == "TurnLeft"
     assert await call.get_attribute("data-call-id")
 
-    # An alert, as the alert monitor writes it to the robot's inbox, shows with its severity.
+    # An alert, as the alert monitor writes it (its transition on the alerts stream, its notice in
+    # the robot's inbox), shows with its severity, and a critical one in the banner.
+    transition = AlertTransition(
+        robot_id=ROBOT, rule="battery_critical", status=AlertStatus.FIRING, severity=Severity.CRITICAL,
+        condition="battery voltage below 22 V", topic="/battery/voltage", value="21.9", message=ALERT,
+    )  # fmt: skip
     alert = InboxEntry(
         kind=InboxKind.SYSTEM_MESSAGE, robot_id=ROBOT, text=ALERT, speak=True, source="alert-monitor",
         severity=Severity.CRITICAL, urgency=Urgency.URGENT,
     )  # fmt: skip
+    await redis.xadd(KEYS.alerts, transition.to_fields())  # type: ignore[arg-type]
     await redis.xadd(KEYS.inbox, alert.to_fields())  # type: ignore[arg-type]
     alerts = '[data-testid="alert-list"] li[data-severity="critical"]'
     await page.wait_for_selector(f"{alerts}:has-text({json.dumps(ALERT)})")
@@ -97,7 +103,7 @@ async def test_operator_talks_to_the_cleaning_robot_from_the_console(
 
     shot = tmp_path / "console.png"
     await page.screenshot(path=str(shot), full_page=True)
-    width, height, colours = png_colours(shot.read_bytes())
+    width, height, colours = await screenshot_colours(shot)
     assert width >= 600 and height >= 400 and colours > 16, f"blank screenshot? {width}x{height}, {colours} colours"
     print(f"screenshot: {shot}")
 

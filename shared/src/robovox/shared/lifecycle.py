@@ -16,7 +16,7 @@ import uvloop
 from redis.asyncio import Redis
 
 from robovox.shared.errors import RoboVoxError
-from robovox.shared.logs import configure_logging
+from robovox.shared.logs import configure_logging, robot_context
 from robovox.shared.profile import ProfileError, RobotProfile, load_profiles
 from robovox.shared.profile.watch import ProfileWatch
 from robovox.shared.redis_client import connect_redis, resize_pool
@@ -115,7 +115,10 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
     def _start(self, redis: Redis, profile: RobotProfile) -> None:
         worker = self.make_worker(redis, profile)
         stopping = asyncio.Event()
-        task = asyncio.create_task(worker.run(stopping), name=f"{profile.robot_id} {self.name}")
+        # In a context naming its robot: what the worker and its tasks log says which robot.
+        task = asyncio.create_task(
+            worker.run(stopping), name=f"{profile.robot_id} {self.name}", context=robot_context(profile.robot_id)
+        )
         served = _Served(profile, worker, stopping, task)
         self._served[profile.robot_id] = served
         self.robots[profile.robot_id] = worker
@@ -210,7 +213,7 @@ def run_service(make: Callable[[SettingsT], RobotService[SettingsT, WorkerT]], s
         loop.add_signal_handler(signal.SIGHUP, service.profile_watch.poke)  # reload the profiles now
         await service.run()
 
-    configure_logging(settings.log_level, name)
+    configure_logging(settings.log_level, name, settings.log_format)
     for warning in unknown_variables():
         log.warning("%s", warning)
     try:

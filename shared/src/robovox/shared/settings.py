@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from robovox.shared.consumer import ConsumerConfig
 from robovox.shared.limits import Limits
+from robovox.shared.logs import LogFormat
 
 ENV_PREFIX = "ROBOVOX_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -52,6 +53,11 @@ class ServiceSettings(BaseSettings):
         "served without a restart (0: only on SIGHUP).",
     )
     log_level: str = Field(default="INFO", description="Python log level.")
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT,
+        description="`text` (one line for people) or `json` (one JSON object a line, with `robot_id` and "
+        "`call_id` where known).",
+    )
     event_loop: EventLoop = Field(
         default=EventLoop.UVLOOP,
         description="`uvloop` (libuv, less CPU per Redis command) or `asyncio` (the standard library's loop).",

@@ -160,6 +160,12 @@ class RobotKeys:
         """Hash: the sticky emergency-stop latch (stopped or not, by what) and the last stop's outcome."""
         return self._key("emergency_state")
 
+    @property
+    def dead_letter_replays(self) -> str:
+        """Hash: dead letter's entry id -> the id of the entry ``robovox dead-letters --replay`` put back
+        on its stream, so each dead letter is replayed at most once."""
+        return self._key("dead_letter_replays")
+
     def call_record(self, call_id: str) -> str:
         """Hash: the life of one call_id (state, command, result); guards against double execution."""
         return self._key(f"call:{call_id}")

@@ -45,6 +45,7 @@ from redis.exceptions import ResponseError
 
 from robovox.shared.consumer.config import ACKED, REDIS_DOWN, ConsumerConfig, DeadLetterHook, Handler, PermanentError
 from robovox.shared.consumer.raw import UnreadableEntryError, dead_letter, decode_lossy, readable_fields, text
+from robovox.shared.logs import bind_log_context
 from robovox.shared.redis_client import dedicated_reader
 from robovox.shared.streams import MaxLen
 
@@ -274,6 +275,8 @@ class StreamConsumer:
         except UnreadableEntryError as exc:
             await self._dead_letter(stream, entry_id, raw, deliveries, str(exc))
             return
+        # This entry's own task: what its handling logs names its call (a stop's id, on the emergency path).
+        bind_log_context(call_id=fields.get("call_id") or fields.get("stop_id") or fields.get("action_call_id"))
         if deliveries > self._cfg.max_deliveries:
             reason = f"gave up after {deliveries - 1} deliveries without success"
             await self._dead_letter(stream, entry_id, raw, deliveries, reason)

@@ -61,9 +61,13 @@ class ClientRoster:
         if self._clients:
             self.broadcast_text(event.encoded())
 
+    def listing(self) -> list[ClientListed]:
+        """Who is joined, as clients are told it."""
+        return [ClientListed(client_id=c.client_id, operator=c.operator) for c in self._clients.values()]
+
     def announce(self, mic_holder: str | None) -> None:
         """Tell every client who is joined and who holds the microphone (``robovox.client``)."""
-        listing = [ClientListed(client_id=c.client_id, operator=c.operator) for c in self._clients.values()]
+        listing = self.listing()
         for client in list(self._clients.values()):
             event = ClientEvent(
                 robot_id=self.robot_id,

@@ -1,17 +1,14 @@
 // The gateway's operator API: the token (kept in sessionStorage), fetch helpers, login and
-// logout, and the robot list with the session panel's head.
+// logout, and the session panel's head.
 
 import { disconnect } from "./call.js";
+import { renderRobots, startFleet, stopFleet } from "./fleet.js";
+import { closeRobot } from "./panel.js";
 import { runtime, state, ui } from "./state.js";
-import { clock, el } from "./util.js";
-import { formatLimits, renderLimits } from "./views.js";
+import { renderLimits } from "./views.js";
 
 export const STORE_TOKEN = "robovox.token";
 export const STORE_OPERATOR = "robovox.operator";
-const ROBOTS_REFRESH_MS = 3000;
-
-let robotsTimer = null;
-const robotEntries = new Map(); // robot_id -> <li>
 
 // ---------------------------------------------------------------- fetching
 
@@ -23,6 +20,13 @@ export async function api(path, options = {}) {
     throw new Error("unauthorized");
   }
   return response;
+}
+
+/** The JSON of a GET, or an Error saying why not. */
+export async function getJson(path) {
+  const response = await api(path);
+  if (!response.ok) throw new Error(await errorText(response));
+  return response.json();
 }
 
 export async function errorText(response) {
@@ -80,99 +84,22 @@ export async function login(newToken, operator) {
   ui.logout.hidden = false;
   ui.operatorLabel.textContent = operator ? `Operator: ${operator}` : "";
   renderRobots(await response.json());
-  scheduleRobots();
+  startFleet();
 }
 
 export function logout(message = "") {
   disconnect();
-  clearTimeout(robotsTimer);
+  stopFleet();
+  closeRobot();
   sessionStorage.removeItem(STORE_TOKEN);
   runtime.token = "";
   state.loggedIn = false;
-  state.robots = [];
-  robotEntries.clear();
-  ui.robotList.replaceChildren();
   ui.app.hidden = true;
   ui.logout.hidden = true;
   ui.login.hidden = false;
   ui.operatorLabel.textContent = "";
   ui.token.value = "";
   ui.loginError.textContent = message;
-}
-
-// ----------------------------------------------------------------- robots
-
-function scheduleRobots() {
-  clearTimeout(robotsTimer);
-  robotsTimer = setTimeout(refreshRobots, ROBOTS_REFRESH_MS);
-}
-
-async function refreshRobots() {
-  if (!state.loggedIn) return;
-  try {
-    const response = await api("/v1/robots");
-    if (response.ok) renderRobots(await response.json());
-    else ui.robotsUpdated.textContent = `Robot list: ${await errorText(response)}`;
-  } catch (error) {
-    if (error.message !== "unauthorized") ui.robotsUpdated.textContent = `Robot list unavailable: ${error.message}`;
-  }
-  if (state.loggedIn) scheduleRobots();
-}
-
-function renderRobots(robots) {
-  state.robots = Array.isArray(robots) ? robots : [];
-  if (!state.selectedRobotId && state.robots.length === 1) state.selectedRobotId = state.robots[0].robot_id;
-  // Entries are updated in place, so a refresh neither moves the focus nor eats a tap.
-  const wanted = new Set(state.robots.map((robot) => robot.robot_id));
-  for (const [robotId, li] of robotEntries) {
-    if (!wanted.has(robotId)) {
-      li.remove();
-      robotEntries.delete(robotId);
-    }
-  }
-  ui.robotList.querySelector(".empty")?.remove();
-  for (const robot of state.robots) ui.robotList.append(robotEntry(robot));
-  if (!state.robots.length) ui.robotList.append(el("li", "muted empty", "No robots on this gateway."));
-  ui.robotsUpdated.textContent = `Updated ${clock()}`;
-  renderSessionHead();
-}
-
-function robotEntry(robot) {
-  let li = robotEntries.get(robot.robot_id);
-  if (!li) {
-    li = el("li", "robot");
-    li.dataset.robotId = robot.robot_id;
-    li.dataset.testid = "robot-entry";
-    const button = el("button", "robot-select");
-    button.type = "button";
-    button.append(el("span", "robot-name"), el("span", "robot-id muted", robot.robot_id), el("span", "state"));
-    button.addEventListener("click", () => selectRobot(robot.robot_id));
-    li.append(button, el("p", "robot-limits muted small"), el("p", "robot-error error small"));
-    robotEntries.set(robot.robot_id, li);
-  }
-  const sessionState = robot.state || "unknown";
-  li.dataset.state = sessionState;
-  li.classList.toggle("selected", robot.robot_id === state.selectedRobotId);
-  li.classList.toggle("connected", robot.robot_id === state.robotId && state.connection === "connected");
-  li.querySelector(".robot-name").textContent = robot.display_name || robot.robot_id;
-  const badge = li.querySelector(".state");
-  badge.textContent = sessionState;
-  badge.className = `state state-${sessionState}`;
-  li.querySelector(".robot-limits").textContent = formatLimits(robot.rate_limits || []);
-  li.querySelector(".robot-error").textContent = robot.last_error || "";
-  return li;
-}
-
-function selectRobot(robotId) {
-  if (state.connection === "connected" || state.connection === "connecting") {
-    if (robotId === state.robotId) return;
-    disconnect();
-  }
-  state.selectedRobotId = robotId;
-  for (const li of ui.robotList.querySelectorAll("li[data-robot-id]")) {
-    li.classList.toggle("selected", li.dataset.robotId === robotId);
-  }
-  renderSessionHead();
 }
 
 export function renderSessionHead() {
@@ -188,10 +115,4 @@ export function renderSessionHead() {
   ui.connect.textContent = connected ? "Disconnect" : busy ? "Connecting…" : "Connect";
   ui.connect.dataset.action = connected ? "disconnect" : "connect";
   if (!state.robotId && robot) renderLimits(robot.rate_limits || []);
-}
-
-export function markRobotConnected() {
-  for (const li of ui.robotList.querySelectorAll("li[data-robot-id]")) {
-    li.classList.toggle("connected", li.dataset.robotId === state.robotId && state.connection === "connected");
-  }
 }

@@ -1,8 +1,10 @@
 // The call: a client secret, the WebRTC offer POSTed to /v1/realtime/calls, the remote audio,
 // the "oai-events" data channel, and leaving the call again.
 
-import { api, errorText, markRobotConnected, renderSessionHead } from "./api.js";
+import { api, errorText, renderSessionHead } from "./api.js";
 import { onChannelMessage } from "./events.js";
+import { markRobotConnected } from "./fleet.js";
+import { refreshHeads } from "./history.js";
 import { applyMicEnabled, openMicrophone, releaseMic, renderMic } from "./mic.js";
 import { runtime, state, ui } from "./state.js";
 import { newEventId } from "./util.js";
@@ -120,6 +122,7 @@ function onChannelOpen() {
   setControlsEnabled(true);
   renderSessionHead();
   markRobotConnected();
+  refreshHeads({ all: true }); // what happened since the robot was opened; the channel tells the rest
 }
 
 function onChannelClose() {

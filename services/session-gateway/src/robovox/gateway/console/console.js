@@ -7,12 +7,20 @@
 //   call.js    the WebRTC call and its data channel
 //   mic.js     the microphone: push-to-talk, open mic, who holds the robot's mic
 //   events.js  the server events' handlers
-//   views.js   status, conversation, function calls, alerts, rate limits
+//   views.js   status, conversation, function calls, the critical banner, rate limits
+//   fleet.js   the fleet view: every robot's link, session, battery, alerts and latch
+//   panel.js   the open robot's state panel
+//   history.js the open robot's alerts, conversation and calls from the gateway, paged
+//   estop.js   the emergency stop and its deliberate reset, without the voice session
 //   util.js    small shared helpers
 
 import { STORE_OPERATOR, STORE_TOKEN, login, logout, readFragment } from "./api.js";
 import { connect, disconnect, inboundAudioBytes, send, sendText } from "./call.js";
+import { onEmergencyChange, stopRobot, wireEmergency } from "./estop.js";
+import { refreshFleet } from "./fleet.js";
+import { wireHistory } from "./history.js";
 import { renderMic, startTalking, stopTalking, toggleOpenMic } from "./mic.js";
+import { refreshState } from "./panel.js";
 import { state, ui } from "./state.js";
 import { newEventId } from "./util.js";
 
@@ -57,6 +65,12 @@ function wire() {
   window.addEventListener("pagehide", () => {
     if (state.connection === "connected") disconnect();
   });
+  wireEmergency();
+  wireHistory();
+  onEmergencyChange(() => {
+    refreshState();
+    refreshFleet();
+  });
 }
 
 window.robovox = {
@@ -70,6 +84,7 @@ window.robovox = {
   sendText,
   send,
   logout,
+  stopRobot,
 };
 
 wire();

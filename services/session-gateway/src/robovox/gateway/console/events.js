@@ -5,9 +5,10 @@ import { renderSessionHead } from "./api.js";
 import { holderName, renderMic } from "./mic.js";
 import { state, ui } from "./state.js";
 import { toMs } from "./util.js";
+import { refreshHeads } from "./history.js";
 import {
-  addAlert, addTypedEcho, appendText, fillCall, modelDelta, modelDone, renderLimits, setText, showError, toolCallEntry,
-  transcriptLine, updateLatency,
+  addTypedEcho, appendText, fillCall, modelDelta, modelDone, renderLimits, setCallOutcome, setText, showCritical,
+  showError, toolCallEntry, transcriptLine, updateLatency,
 } from "./views.js";
 
 const MAX_EVENTS_KEPT = 500;
@@ -68,16 +69,14 @@ const handlers = {
     if (event.kind === "function_call_output" && event.call_id) {
       const entry = toolCallEntry(event.call_id);
       if (!entry.li.querySelector(".name").textContent && event.tool) fillCall(entry, event.tool, null);
-      entry.resultAt = toMs(event.created_at) ?? toMs(event.at) ?? Date.now();
-      entry.li.querySelector(".result").textContent = event.text || "";
-      const outcome = event.outcome || "unknown";
-      const outcomeNode = entry.li.querySelector(".outcome");
-      outcomeNode.textContent = outcome;
-      outcomeNode.className = `outcome outcome-${outcome}`;
-      entry.li.dataset.outcome = outcome;
+      setCallOutcome(entry, event.outcome || "unknown", event.text, toMs(event.created_at) ?? toMs(event.at));
       updateLatency(entry);
     } else if (event.source === "alert-monitor") {
-      addAlert(event);
+      // Telemetry context is the model's, not an alert: not shown. An alert is on the robot's
+      // alerts stream by now; the list takes it from there (with its resolving, later).
+      if (event.reason === "telemetry_context" || !event.severity) return;
+      if (event.severity === "critical") showCritical(event);
+      refreshHeads();
     } else if (event.kind === "user_message" && event.text) {
       addTypedEcho(event);
     }

@@ -33,6 +33,25 @@ export const ui = {
   transcript: $("transcript"),
   toolCalls: $("tool-calls"),
   audio: $("remote-audio"),
+  stopBar: $("stop-bar"),
+  stopButton: $("stop-button"),
+  latch: $("latch"),
+  latchText: $("latch-text"),
+  resetButton: $("reset-button"),
+  resetConfirm: $("reset-confirm"),
+  resetConfirmButton: $("reset-confirm-button"),
+  resetCancel: $("reset-cancel"),
+  stopError: $("stop-error"),
+  batteryValue: $("battery-value"),
+  batteryTrend: $("battery-trend"),
+  linkValue: $("link-value"),
+  linkHeard: $("link-heard"),
+  sessionValue: $("session-value"),
+  sessionMic: $("session-mic"),
+  telemetry: $("telemetry"),
+  alertsOlder: $("alerts-older"),
+  conversationOlder: $("conversation-older"),
+  callsOlder: $("calls-older"),
 };
 
 // Everything a person (or a test) may want to read about the page, on window.robovox.
@@ -40,7 +59,9 @@ export const state = {
   loggedIn: false,
   operator: "",
   robots: [],
+  fleet: [], // /v1/fleet: every robot's state
   selectedRobotId: null,
+  robotState: null, // /v1/robots/{id}/state of the open robot
   connection: "idle", // idle | connecting | connected | closed | failed
   robotId: null,
   callId: null,

@@ -1,6 +1,6 @@
 // Small helpers the console's modules share: elements, lists, times and event ids.
 
-const MAX_LIST_ITEMS = 200;
+const MAX_LIST_ITEMS = 500;
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -9,8 +9,9 @@ export function el(tag, className, text) {
   return node;
 }
 
+/** Newest first: what falls off a long list is its oldest, at the bottom. */
 export function trimList(list) {
-  while (list.children.length > MAX_LIST_ITEMS) list.firstElementChild.remove();
+  while (list.children.length > MAX_LIST_ITEMS) list.lastElementChild.remove();
 }
 
 /** Milliseconds since the epoch from a unix time (s or ms) or an ISO string; null if unreadable. */

@@ -1,8 +1,9 @@
 // What the session panel shows: the status and error lines, the conversation, the function
-// calls with their timing, the alerts and the rate limits.
+// calls with their timing, the critical-alert banner and the rate limits. Every list is newest
+// first: what arrives live goes on top, older history pages below.
 
 import { state, ui } from "./state.js";
-import { clock, el, newEventId, toMs, trimList } from "./util.js";
+import { clock, el, newEventId, trimList } from "./util.js";
 
 const transcriptEntries = new Map(); // key -> <li>
 const toolCallEntries = new Map(); // call_id -> {li, calledAt, resultAt, seenAt}
@@ -22,7 +23,16 @@ export function showError(text) {
 
 // -------------------------------------------------------------- transcript
 
-export function transcriptLine(key, role, text, pending = false) {
+/** A list item on top (``where`` "newer") or below the rest ("older", a history page). */
+export function place(list, li, where) {
+  if (where === "older") list.append(li);
+  else {
+    list.prepend(li);
+    trimList(list);
+  }
+}
+
+export function transcriptLine(key, role, text, pending = false, where = "newer", atMs = null) {
   let li = transcriptEntries.get(key);
   if (!li) {
     li = el("li", `turn ${role}`);
@@ -31,11 +41,9 @@ export function transcriptLine(key, role, text, pending = false) {
     li.dataset.testid = "transcript-entry";
     li.append(el("span", "who", role === "user" ? "You" : role === "assistant" ? "Robot" : role));
     li.append(el("span", "text", text));
-    li.append(el("time", "when muted small", clock()));
-    ui.transcript.append(li);
+    li.append(el("time", "when muted small", clock(atMs ?? undefined)));
+    place(ui.transcript, li, where);
     transcriptEntries.set(key, li);
-    trimList(ui.transcript);
-    li.scrollIntoView({ block: "nearest" });
   }
   li.classList.toggle("pending", pending);
   return li;
@@ -85,20 +93,27 @@ export function addTypedEcho(event) {
   if (source) li.querySelector(".who").textContent = source.replace(/^operator:/, "");
 }
 
+/** A new call: its events and rate limits start afresh; the lists keep the robot's history. */
 export function resetSessionView() {
-  transcriptEntries.clear();
-  toolCallEntries.clear();
   pendingTyped.length = 0;
-  ui.transcript.replaceChildren();
-  ui.toolCalls.replaceChildren();
   state.events = [];
   state.eventCounts = {};
   state.rateLimits = [];
 }
 
+/** Another robot opened: its lists start empty, for its history. */
+export function resetLists() {
+  transcriptEntries.clear();
+  toolCallEntries.clear();
+  pendingTyped.length = 0;
+  ui.transcript.replaceChildren();
+  ui.toolCalls.replaceChildren();
+  for (const list of [ui.transcript, ui.toolCalls, ui.alertList]) delete list.dataset.loaded;
+}
+
 // ------------------------------------------------------------ tool calls
 
-export function toolCallEntry(callId) {
+export function toolCallEntry(callId, where = "newer", atMs = null) {
   let entry = toolCallEntries.get(callId);
   if (entry) return entry;
   const li = el("li", "tool-call");
@@ -106,12 +121,20 @@ export function toolCallEntry(callId) {
   li.dataset.testid = "tool-call";
   const head = el("div", "call-head");
   head.append(el("span", "name"), el("span", "outcome outcome-pending", "pending"), el("span", "latency muted"));
-  li.append(head, el("code", "arguments"), el("p", "result"), el("time", "when muted small", clock()));
-  ui.toolCalls.prepend(li);
+  li.append(head, el("code", "arguments"), el("p", "result"), el("time", "when muted small", clock(atMs ?? undefined)));
+  place(ui.toolCalls, li, where);
   entry = { li, calledAt: null, resultAt: null, seenAt: Date.now() };
   toolCallEntries.set(callId, entry);
-  trimList(ui.toolCalls);
   return entry;
+}
+
+export function setCallOutcome(entry, outcome, text, atMs) {
+  entry.resultAt = atMs ?? Date.now();
+  entry.li.querySelector(".result").textContent = text || "";
+  const outcomeNode = entry.li.querySelector(".outcome");
+  outcomeNode.textContent = outcome;
+  outcomeNode.className = `outcome outcome-${outcome}`;
+  entry.li.dataset.outcome = outcome;
 }
 
 export function fillCall(entry, name, args) {
@@ -133,20 +156,10 @@ export function updateLatency(entry) {
 
 // ---------------------------------------------------------------- alerts
 
-export function addAlert(event) {
-  const known = ["info", "warning", "critical"].includes(event.severity);
-  const severity = known ? event.severity : "info";
-  const li = el("li", `alert severity-${severity}`);
-  li.dataset.severity = severity;
-  li.dataset.testid = "alert";
-  const when = toMs(event.created_at) ?? toMs(event.at);
-  li.append(el("span", "severity", known ? severity : "notice"), el("span", "text", event.text || ""), el("time", "when muted small", clock(when)));
-  ui.alertList.prepend(li);
-  trimList(ui.alertList);
-  if (severity === "critical") {
-    ui.alertBanner.textContent = /^critical/i.test(event.text || "") ? event.text : `Critical: ${event.text || ""}`;
-    ui.alertBanner.hidden = false;
-  }
+/** A critical alert as it is delivered: the banner (the alerts list comes from the gateway). */
+export function showCritical(event) {
+  ui.alertBanner.textContent = /^critical/i.test(event.text || "") ? event.text : `Critical: ${event.text || ""}`;
+  ui.alertBanner.hidden = false;
 }
 
 // ------------------------------------------------------------ rate limits

@@ -18,9 +18,10 @@ from starlette.exceptions import HTTPException
 from robovox.gateway.clients.registry import ClientCalls
 from robovox.gateway.clients.secrets import ClientSecretStore
 from robovox.gateway.errors import ApiError, ApiErrorCode
-from robovox.gateway.http import client_secrets, emergency, health, realtime_calls, robots
+from robovox.gateway.http import client_secrets, emergency, floor, health, realtime_calls, robots
 from robovox.gateway.http.console import mount_console
 from robovox.gateway.http.cors import ApiCors
+from robovox.gateway.http.docs import mount_docs
 from robovox.gateway.http.errors import error_response, first_param, validation_problems
 from robovox.gateway.robot.voice import RobotVoice
 from robovox.gateway.settings import GatewaySettings
@@ -37,7 +38,7 @@ def create_app(
     dispatch_ms: RecentSamples,
     events_dropped: Callable[[], int],
 ) -> FastAPI:
-    app = FastAPI(title="RoboVox session gateway", version="0.1.0")
+    app = FastAPI(title="RoboVox session gateway", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.robots = robots_by_id
     app.state.settings = settings
     app.state.secrets = secrets
@@ -48,9 +49,12 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
-    for router in (health.router, robots.router, emergency.router, client_secrets.router, realtime_calls.router):
+    for router in (
+        health.router, robots.router, floor.router, emergency.router, client_secrets.router, realtime_calls.router
+    ):  # fmt: skip
         app.include_router(router)
     mount_console(app)
+    mount_docs(app)  # /docs and /redoc, their assets from a package: no CDN
     app.add_middleware(ApiCors, settings=settings)
     return app
 

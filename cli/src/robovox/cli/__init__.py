@@ -1,0 +1,1 @@
+"""``robovox``: read a RoboVox Redis the way people ask about it (see ``robovox --help``)."""

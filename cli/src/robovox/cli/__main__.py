@@ -1,0 +1,3 @@
+from robovox.cli.app import main
+
+main()
