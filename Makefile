@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 # Chromium (and every server the tests start) can reach nothing but 127.0.0.1 / ::1.
 ISOLATED := unshare -rn sh -c
 
-.PHONY: help env demo test test-fast test-browser test-docker browser-deps prometheus-deps check lint typecheck bench soak clean
+.PHONY: help env demo test test-fast test-browser test-docker browser-deps prometheus-deps speech-deps check lint typecheck bench soak clean
 
 help:
 	@echo "make demo    run RoboVox on its embedded default (Redis, robot simulator)"
@@ -41,7 +41,7 @@ lint: env
 typecheck: env
 	$(RUN) mypy
 
-test: lint typecheck browser-deps prometheus-deps
+test: lint typecheck browser-deps prometheus-deps speech-deps
 	$(RUN) pytest -q -m "not browser"
 	$(MAKE) --no-print-directory test-browser
 
@@ -78,11 +78,19 @@ prometheus-deps:
 		$$SUDO rm -f /usr/sbin/policy-rc.d; \
 	fi
 
-bench: env
+# espeak-ng and sox (Debian's) synthesize the speech the stop word's tests and bench play.
+speech-deps:
+	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update && $$SUDO apt-get install -y espeak-ng sox; \
+	fi
+
+bench: env speech-deps
 	$(RUN) python bench/pipeline_latency.py
 	$(RUN) python bench/gateway_sessions.py
 	$(RUN) python bench/alert_latency.py
 	$(RUN) python bench/stall_window.py
+	$(RUN) python bench/emergency_stop.py
 
 # The fault suite (tests/faults) at 60 s of load a scenario instead of a few, then the soak bench.
 soak: env

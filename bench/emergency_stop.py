@@ -9,33 +9,48 @@ Each of the stops is ``POST /v1/robots/cleaner-1/emergency_stop`` with the opera
 timed from just before the request to the simulator receiving the ``/emergency_stop`` publish
 (the simulator runs in this process, so both ends read the same clock); a reset follows each.
 
-The spoken stop (the local stop word) is not built yet, so neither is its half of the bench.
+The spoken stop: under the same load, a client joins cleaner-1 over real WebRTC (a client secret
+and an SDP offer to the gateway's API, as a page does) and its microphone track plays espeak-ng's
+"emergency stop" (the profile's phrase; six voices in turn, silence trimmed), timed from the
+phrase's last frame handed to WebRTC to the stop op at the simulator. The emulator's own responses
+are withheld (its turn detection creates none), and every stop is checked to be the stop word's on
+the alerts stream, so the model is not the one stopping. Then the corpus
+(``bench/stop_word_corpus.py``): false stops over ordinary commands, detection of the phrase, CPU
+per stream.
 
-    python bench/emergency_stop.py [--stops 200]
+    python bench/emergency_stop.py [--stops 200] [--spoken 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import random
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2
 from redis.asyncio import Redis
 
 from robovox.shared.redis_client import open_redis
+from robovox.sim.realtime.client import EmulatorClient
+from robovox.sim.speech import SpeakingMicrophone, say
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault suite's rig lives with the tests
 
+from bench.stop_word_corpus import VOICES, evaluate, report  # noqa: E402
 from robovox.shared.embedded_redis import free_port  # noqa: E402
-from robovox.shared.messages import parse_time  # noqa: E402
+from robovox.shared.messages import AlertTransition, parse_time  # noqa: E402
+from robovox.shared.profile import load_profiles  # noqa: E402
+from robovox.shared.streams import RobotKeys  # noqa: E402
 from robovox.shared.testing.streams import add_tool_call  # noqa: E402
 from robovox.sim.realtime import RealtimeEmulator  # noqa: E402
+from robovox.sim.robot import RobotSimulator  # noqa: E402
 from tests.conftest import API_KEY, API_TOKEN  # noqa: E402
 from tests.faults.gateway_harness import GatewayProcess, robot_profiles, simulators  # noqa: E402
 from tests.faults.ledger import percentile  # noqa: E402
@@ -76,7 +91,62 @@ async def slow_calls(redis: Redis, stopping: asyncio.Event) -> None:
         await asyncio.sleep(3.0)
 
 
-async def bench(stops: int, rate: float, slow: bool) -> list[float]:
+async def join(api: httpx2.AsyncClient, microphone: SpeakingMicrophone) -> EmulatorClient:
+    """A client on the stopped robot, as a Realtime page joins: secret, SDP offer, answer."""
+    reply = await api.post("/v1/realtime/client_secrets", params={"robot_id": STOPPED}, json={"operator": "bench"})
+    secret = reply.json()["value"]
+    client = EmulatorClient(microphone)
+    offer = await client.offer()
+    headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/sdp"}
+    answer = await api.post("/v1/realtime/calls", content=offer.encode(), headers=headers)
+    assert answer.status_code == 201, answer.text
+    await client.answer(answer.text)
+    me = await client.wait_for("robovox.client")
+    assert me["you_hold_mic"], me
+    return client
+
+
+async def spoken_stops(
+    api: httpx2.AsyncClient, redis: Redis, sim: RobotSimulator, emulator: RealtimeEmulator, count: int
+) -> tuple[list[float], int]:
+    """``count`` spoken stops into a client's microphone; the latencies (ms) and the misses."""
+    for session in emulator.sessions:  # the model hears the speech but never answers it
+        session.input_audio.detection = dataclasses.replace(session.input_audio.detection, create_response=False)
+    microphone = SpeakingMicrophone()
+    client = await join(api, microphone)
+    phrases = [say("emergency stop", voice) for voice in VOICES]
+    latencies: list[float] = []
+    misses = 0
+    alerts = RobotKeys.of(STOPPED).alerts
+    before: Any = await redis.xrange(alerts)
+    try:
+        microphone.speak(say("what is the battery voltage"))  # the stream's spotter loads meanwhile
+        await asyncio.sleep(3.0)
+        for i in range(count):
+            seen = len(sim.ops("publish", "/emergency_stop"))
+            microphone.speak(phrases[i % len(phrases)])
+            try:
+                ops = await sim.wait_for_op("publish", "/emergency_stop", count=seen + 1, timeout=5)
+            except (TimeoutError, AssertionError):
+                misses += 1
+                continue
+            ended = microphone.ended if microphone.ended is not None else time.monotonic()
+            latencies.append((ops[seen].mono_time - ended) * 1000)
+            resets = len(sim.ops("call_service", "/emergency_stop/reset"))
+            await api.post(f"/v1/robots/{STOPPED}/emergency_stop/reset")
+            await sim.wait_for_op("call_service", "/emergency_stop/reset", count=resets + 1, timeout=10)
+            await asyncio.sleep(2.0)  # the stop word's cooldown
+    finally:
+        await client.close()
+    after: Any = await redis.xrange(alerts)
+    records = [AlertTransition.from_fields(f) for _id, f in after[len(before) :]]
+    stops = [r for r in records if r.rule == "emergency_stop"]
+    assert all(r.trigger == "stop_word" for r in stops), [r.trigger for r in stops]
+    assert len(stops) == len(latencies), (len(stops), len(latencies))
+    return latencies, misses
+
+
+async def bench(stops: int, rate: float, slow: bool, spoken: int) -> tuple[list[float], list[float], int]:
     root = Path(tempfile.mkdtemp(prefix="robovox-estop-"))
     logs = root / "logs"
     logs.mkdir()
@@ -99,6 +169,8 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
         redis = open_redis(redis_server.url)
         stopping = asyncio.Event()
         latencies: list[float] = []
+        said: list[float] = []
+        missed = lost = lost_resets = 0
         answered: list[float] = []
         on_path: list[float] = []
         try:
@@ -109,18 +181,29 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
             await asyncio.sleep(2.0)  # the load settles in
             headers = {"Authorization": f"Bearer {API_TOKEN}"}
             async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as api:
-                for i in range(stops):
+                for _ in range(stops):
+                    seen = len(sim.ops("publish", "/emergency_stop"))
                     began = time.perf_counter()
                     answer = await api.post(f"/v1/robots/{STOPPED}/emergency_stop", json={"client_id": "bench"})
                     answered.append((time.perf_counter() - began) * 1000)
                     assert answer.status_code == 202, answer.text
-                    ops = await sim.wait_for_op("publish", "/emergency_stop", count=i + 1, timeout=10)
-                    latencies.append((ops[i].mono_time - began) * 1000)
-                    issued = parse_time(answer.json()["deadline"]).timestamp() - DEADLINE_S
-                    on_path.append((ops[i].wall_time - issued) * 1000)
+                    try:
+                        ops = await sim.wait_for_op("publish", "/emergency_stop", count=seen + 1, timeout=10)
+                    except TimeoutError:
+                        lost += 1  # its deadline (5 s) passed on the way: the adapter's log says why
+                    else:
+                        latencies.append((ops[seen].mono_time - began) * 1000)
+                        issued = parse_time(answer.json()["deadline"]).timestamp() - DEADLINE_S
+                        on_path.append((ops[seen].wall_time - issued) * 1000)
+                    resets = len(sim.ops("call_service", "/emergency_stop/reset"))
                     await api.post(f"/v1/robots/{STOPPED}/emergency_stop/reset")
-                    await sim.wait_for_op("call_service", "/emergency_stop/reset", count=i + 1, timeout=10)
+                    try:
+                        await sim.wait_for_op("call_service", "/emergency_stop/reset", count=resets + 1, timeout=10)
+                    except TimeoutError:
+                        lost_resets += 1  # the latch is cleared; the robot's own reset did not arrive
                     await asyncio.sleep(random.uniform(0.02, 0.1))
+                if spoken:
+                    said, missed = await spoken_stops(api, redis, sim, emulator, spoken)
             stopping.set()
             made = await loading
             if slowing is not None:
@@ -131,6 +214,7 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
                 f"p99 {percentile(on_path, 99):.2f} ms"
             )
             print(f"load: {made} calls at {ROBOTS} x {rate:g}/s, slow calls in flight: {slow}", flush=True)
+            print(f"API stops that never reached the robot: {lost}, resets: {lost_resets}", flush=True)
         finally:
             stopping.set()
             await redis.aclose()
@@ -139,7 +223,7 @@ async def bench(stops: int, rate: float, slow: bool) -> list[float]:
                 service.stop()
             await emulator.stop()
             redis_server.stop()
-    return latencies
+    return latencies, said, missed
 
 
 def main() -> None:
@@ -147,10 +231,20 @@ def main() -> None:
     parser.add_argument("--stops", type=int, default=200)
     parser.add_argument("--rate", type=float, default=RATE_PER_ROBOT, help="calls/s per robot (0: no load)")
     parser.add_argument("--no-slow", action="store_true", help="no slow calls in flight on the stopped robot")
+    parser.add_argument("--spoken", type=int, default=50, help="spoken stops (0: none, and no corpus)")
     args = parser.parse_args()
-    latencies = asyncio.run(bench(args.stops, args.rate, not args.no_slow))
+    latencies, said, _missed = asyncio.run(bench(args.stops, args.rate, not args.no_slow, args.spoken))
     print(f"stops={len(latencies)} max_ms={max(latencies):.2f}")
-    print(f"api_stop_p50_ms={percentile(latencies, 50):.2f} api_stop_p99_ms={percentile(latencies, 99):.2f}")
+    line = f"api_stop_p50_ms={percentile(latencies, 50):.2f} api_stop_p99_ms={percentile(latencies, 99):.2f}"
+    if args.spoken:
+        print(f"spoken stops: {len(said)} of {args.spoken} heard live, max {max(said, default=0):.1f} ms", flush=True)
+        stop = load_profiles(REPO / "deploy" / "profiles")["cleaner-1"].emergency_stop
+        assert stop is not None and stop.stop_word is not None
+        outcome = evaluate(stop.stop_word)
+        report(outcome)
+        line += f" spoken_stop_p50_ms={percentile(said, 50):.2f} spoken_stop_p99_ms={percentile(said, 99):.2f}"
+        line += f" false_stops={len(outcome.false_stops)} stop_detection_pct={outcome.detection_pct:.1f}"
+    print(line)
 
 
 if __name__ == "__main__":

@@ -158,3 +158,31 @@ def test_an_alert_action_names_a_command_tool_without_required_arguments() -> No
     assert parse_profile(MINIMAL + rule % "stop", "r1.yaml").alerts.rules[0].action == "stop"
     with pytest.raises(ProfileError, match="action must name a command tool"):
         parse_profile(MINIMAL + rule % "dance", "r1.yaml")
+
+
+def test_the_stop_word_is_phrases_with_thresholds_and_bad_ones_are_named() -> None:
+    declared = MINIMAL + (
+        "emergency_stop:\n  tool: stop\n  stop_word:\n    phone_loop_penalty: 1e-12\n"
+        "    phrases:\n      - {phrase: emergency stop, threshold: 1e-30}\n      - phrase: stop the robot\n"
+    )
+    stop = parse_profile(declared, "r1.yaml").emergency_stop
+    assert stop is not None and stop.stop_word is not None and stop.stop_word.enabled
+    assert [(p.phrase, p.threshold) for p in stop.stop_word.phrases] == [
+        ("emergency stop", 1e-30),
+        ("stop the robot", 1e-30),
+    ]
+    assert stop.stop_word.phone_loop_penalty == 1e-12
+    for bad, message in (
+        ("[{phrase: Stop!}]", r"stop_word\.phrases\.0\.phrase: String should match pattern"),
+        (
+            "[{phrase: stop, threshold: 2}]",
+            r"stop_word\.phrases\.0\.threshold: Input should be less than or equal to 1",
+        ),
+        ("[{phrase: stop, threshold: 1e-90}]", r"stop_word\.phrases\.0\.threshold: .*at least 1e-80"),
+        ("[{phrase: stop}, {phrase: stop}]", r"stop_word: .*'stop' is given twice"),
+        ("[]", r"stop_word\.phrases: List should have at least 1 item"),
+    ):
+        text = MINIMAL + f"emergency_stop:\n  tool: stop\n  stop_word:\n    phrases: {bad}\n"
+        with pytest.raises(ProfileError, match=message):
+            parse_profile(text, "r1.yaml")
+    assert parse_profile(MINIMAL + "emergency_stop: {tool: stop}\n", "r1.yaml").emergency_stop.stop_word is None  # type: ignore[union-attr]

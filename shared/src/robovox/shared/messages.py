@@ -280,6 +280,7 @@ class EmergencyTrigger(StrEnum):
     API = "api"
     MODEL = "model"
     ALERT = "alert"
+    STOP_WORD = "stop_word"
 
 
 class EmergencyRequest(StreamEntry):

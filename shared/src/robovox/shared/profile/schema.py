@@ -24,6 +24,7 @@ from robovox.shared.profile.ros import (
     Strict,
     ToolName,
 )
+from robovox.shared.profile.stop_word import StopWord
 from robovox.shared.streams import ROBOT_ID_PATTERN
 
 
@@ -168,6 +169,9 @@ class EmergencyStop(Strict):
     """How long a stop is retried on the link (through an outage) before it is given up; never sent after."""
     reset: RosBinding | None = None
     """The robot's own reset (a service or publish), run when a person resets the stop; not a tool."""
+    stop_word: StopWord | None = None
+    """Phrases the gateway listens for in the microphone holder's and the robot's own microphone's
+    audio; hearing one stops the robot through the same path as the API (none: no stop word)."""
 
     @model_validator(mode="after")
     def _reset_sends(self) -> EmergencyStop:

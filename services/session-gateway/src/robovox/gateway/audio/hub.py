@@ -26,6 +26,7 @@ from robovox.gateway.settings import MicPolicy
 log = logging.getLogger(__name__)
 
 AudioSink = Callable[[AudioFrame], None]
+AudioSource = Callable[[str, AudioFrame], None]
 
 
 def copy_frame(frame: AudioFrame) -> AudioFrame:
@@ -52,6 +53,8 @@ class AudioHub:
         self._default_mic: str | None = None
         self._on_change: list[Callable[[], None]] = []
         self.frames_to_model = 0
+        self.stop_word: AudioSource | None = None
+        """The local stop word's listener: given the holder's and the robot microphone's frames."""
 
     # The model's side
     def attach(self, peer: RealtimePeer | None) -> None:
@@ -118,7 +121,10 @@ class AudioHub:
             self._set_holder(self._default_mic)
 
     def feed(self, name: str, frame: AudioFrame) -> None:
-        """A microphone's frame: sent to the model if ``name`` holds the microphone."""
+        """A microphone's frame: sent to the model if ``name`` holds the microphone; listened to for
+        the stop word if it does or if it is the robot's own microphone."""
+        if self.stop_word is not None and (name == self._holder or name == self._default_mic):
+            self.stop_word(name, frame)
         if name == self._holder and self._peer is not None and self._peer.is_open:
             self._peer.audio_out.put(frame)
             self.frames_to_model += 1

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from robovox.gateway.audio.hub import AudioHub
 from robovox.gateway.audio.robot_devices import RobotAudioDevices
+from robovox.gateway.audio.stop_word import StopWordListener
 from robovox.gateway.clients.events import SessionEvent
 from robovox.gateway.clients.roster import ClientRoster
 from robovox.gateway.realtime.peer import PeerClosedError
@@ -52,6 +53,7 @@ class RobotVoice:
         audio: AudioHub,
         devices: RobotAudioDevices,
         provider_calls: ProviderCalls,
+        stop_word: StopWordListener | None = None,
     ) -> None:
         self.profile = profile
         self.robot_id = profile.robot_id
@@ -67,6 +69,8 @@ class RobotVoice:
         """Who hears the model and whose microphone it hears; outlives the sessions."""
         self._devices = devices
         self.provider_calls = provider_calls
+        self.stop_word = stop_word
+        """The local stop word's listener, if the profile asks for one."""
 
     # State
     @property
@@ -188,6 +192,8 @@ class RobotVoice:
         hang_ups = asyncio.create_task(hang_up_left_open(self._signaling, robot, found))
         consumer = asyncio.create_task(self._inbox.run(), name=f"{robot} inbox consumer")
         try:
+            if self.stop_word is not None:  # the robot's own microphone is listened to from its first frame
+                await self.stop_word.start(1 if self.profile.audio and self.profile.audio.microphone else 0)
             await self._devices.start()  # the robot's own microphone and speaker, if its profile names them
             ready = asyncio.ensure_future(self._inbox.ready.wait())
             await asyncio.wait([ready, consumer], return_when=asyncio.FIRST_COMPLETED)
@@ -206,4 +212,6 @@ class RobotVoice:
             await self._publisher.write(self._supervisor)
             await self._publisher.close()
             await self._devices.stop()
+            if self.stop_word is not None:
+                await self.stop_word.close()
             await hang_ups

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from robovox.gateway.audio.hub import AudioHub
 from robovox.gateway.audio.robot_devices import RobotAudioDevices
+from robovox.gateway.audio.stop_word import StopWordListener, stop_on_hearing
 from robovox.gateway.calls.connection import DispatchConnection
 from robovox.gateway.calls.publisher import CallPublisher
 from robovox.gateway.clients.roster import ClientRoster
@@ -45,6 +46,11 @@ def build_robot(
     clients = ClientRoster(robot_id, settings.clients_per_robot)
     audio = AudioHub(robot_id, settings.mic_policy)
     audio.on_change(lambda: clients.announce(audio.mic_holder))
+    stop = profile.emergency_stop
+    stop_word: StopWordListener | None = None
+    if stop is not None and stop.stop_word is not None and stop.stop_word.enabled:
+        stop_word = StopWordListener(robot_id, stop.stop_word, stop_on_hearing(redis, profile))
+        audio.stop_word = stop_word.feed
     provider_calls = ProviderCalls()
     conversation = ConversationLog(redis, robot_id, consumer=consumer.consumer, limits=settings.limits)
     publisher = CallPublisher(
@@ -80,4 +86,5 @@ def build_robot(
         audio=audio,
         devices=RobotAudioDevices(audio, profile.audio, robot_id),
         provider_calls=provider_calls,
+        stop_word=stop_word,
     )
