@@ -40,6 +40,10 @@ class Prometheus:
         data: dict[str, Any] = body["data"]
         return data
 
+    async def ready(self) -> bool:
+        async with httpx2.AsyncClient(base_url=self.url, timeout=10) as client:
+            return (await client.get("/-/ready")).status_code == 200
+
     async def label_values(self, label: str, match: str) -> list[str]:
         async with httpx2.AsyncClient(base_url=self.url, timeout=10) as client:
             reply = await client.get(f"/api/v1/label/{label}/values", params={"match[]": match})
@@ -61,9 +65,11 @@ async def _scraped(prometheus: Prometheus, jobs: int, timeout_s: float = 90.0) -
         while True:
             assert prometheus.proc.poll() is None, f"prometheus exited:\n{prometheus.log.read_text()[-3000:]}"
             with contextlib.suppress(httpx2.TransportError):
-                result = (await prometheus.query(expr))["result"]
-                if result and int(float(result[0]["value"][1])) == jobs:
-                    return
+                # Until its storage is open Prometheus answers 503 in plain text, not its API's JSON.
+                if await prometheus.ready():
+                    result = (await prometheus.query(expr))["result"]
+                    if result and int(float(result[0]["value"][1])) == jobs:
+                        return
             await asyncio.sleep(0.2)  # another process's scrapes: nothing to await here
 
 
