@@ -29,7 +29,8 @@ router = APIRouter(prefix="/v1/realtime/calls")
 
 class HangupOut(BaseModel):
     call_id: str
-    status: Literal["hung_up"]
+    status: Literal["hung_up", "ended"]
+    """``ended``: the call had already ended (its peer connection closed before the hang-up came)."""
 
 
 async def _offer_sdp(request: Request) -> str:
@@ -91,8 +92,11 @@ async def create_call(
 async def hang_up(call_id: str, bearer: Bearer, calls: OpenClientCalls) -> HangupOut:
     """``call_id`` is the client call's id (OpenAI's name for it in this contract)."""
     connection = calls.get(call_id)
+    ended = calls.ended_robot(call_id) if connection is None else None
     if not bearer.is_operator:
-        await bearer.grant(connection.robot_id if connection else None)
+        await bearer.grant(connection.robot_id if connection else ended)
+    if connection is None and ended is not None:
+        return HangupOut(call_id=call_id, status="ended")  # its peer connection closed first
     if connection is None:
         raise ApiError(ApiErrorCode.UNKNOWN_CALL, f"no call {call_id!r} on this gateway")
     await connection.close()
