@@ -64,7 +64,11 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
 
     def _bind_api(self) -> socket.socket:
         host, port = self.settings.api_host, self.settings.api_port
-        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not the default 0: asyncio sets TCP_NODELAY only on sockets whose ``proto`` says
+        # TCP, and accepted sockets inherit it. Without it a keep-alive response (headers and body
+        # written apart) waits on Nagle for the client's delayed ACK: 40 ms per API request.
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
