@@ -1,13 +1,15 @@
 """Emergency stop under load: the gateway API's stop, from the request to the stop op at the robot.
 
-The edge box: Redis, 20 simulated cleaning robots (the shipped profile), the ROS adapter, the
-tool executor and the session gateway each their own process (the gateway talking to the
-Realtime emulator in this process), and this process putting 20 robots x 5 calls/s of
-``stop_cleaning`` (a service the simulator answers at once) through the backbone, as the soak
-does. On the stopped robot, ``release_vacuum`` is made slow (3 s) and kept 8 deep in flight.
-Each of the stops is ``POST /v1/robots/cleaner-1/emergency_stop`` with the operator's token,
-timed from just before the request to the simulator receiving the ``/emergency_stop`` publish
-(the simulator runs in this process, so both ends read the same clock); a reset follows each.
+The edge box: Redis, the ROS adapter, the tool executor and the session gateway each their own
+process, 20 simulated cleaning robots (the shipped profile) and the Realtime emulator, and this
+process putting 20 robots x 5 calls/s of ``stop_cleaning`` (a service the simulator answers at
+once) through the backbone, as the soak does. The stopped robot's simulator runs in this process,
+which reads the clock at both ends; the other 19 and the emulator run in processes of their own
+(``bench/peers.py``), as a real robot and the real model would not share the bench's event loop.
+On the stopped robot, ``release_vacuum`` is made slow (3 s) and kept 8 deep in flight. Each of
+the stops is ``POST /v1/robots/cleaner-1/emergency_stop`` with the operator's token, timed from
+just before the request to the simulator receiving the ``/emergency_stop`` publish; a reset
+follows each.
 
 The spoken stop: under the same load, a client joins cleaner-1 over real WebRTC (a client secret
 and an SDP offer to the gateway's API, as a page does) and its microphone track plays espeak-ng's
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import random
 import sys
 import tempfile
@@ -43,16 +44,16 @@ from robovox.sim.speech import SpeakingMicrophone, say
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault suite's rig lives with the tests
 
+from bench.peers import BATTERY_RATE_HZ, STATE_RATE_HZ, remote_emulator, remote_robots  # noqa: E402
 from bench.stop_word_corpus import VOICES, evaluate, report  # noqa: E402
 from robovox.shared.embedded_redis import free_port  # noqa: E402
 from robovox.shared.messages import AlertTransition, parse_time  # noqa: E402
 from robovox.shared.profile import load_profiles  # noqa: E402
 from robovox.shared.streams import RobotKeys  # noqa: E402
 from robovox.shared.testing.streams import add_tool_call  # noqa: E402
-from robovox.sim.realtime import RealtimeEmulator  # noqa: E402
 from robovox.sim.robot import RobotSimulator  # noqa: E402
 from tests.conftest import API_KEY, API_TOKEN  # noqa: E402
-from tests.faults.gateway_harness import GatewayProcess, robot_profiles, simulators  # noqa: E402
+from tests.faults.gateway_harness import GatewayProcess, robot_profiles  # noqa: E402
 from tests.faults.ledger import percentile  # noqa: E402
 from tests.faults.processes import RedisServer, ServiceProcess, service_env  # noqa: E402
 
@@ -107,11 +108,11 @@ async def join(api: httpx2.AsyncClient, microphone: SpeakingMicrophone) -> Emula
 
 
 async def spoken_stops(
-    api: httpx2.AsyncClient, redis: Redis, sim: RobotSimulator, emulator: RealtimeEmulator, count: int
+    api: httpx2.AsyncClient, redis: Redis, sim: RobotSimulator, count: int
 ) -> tuple[list[float], int]:
-    """``count`` spoken stops into a client's microphone; the latencies (ms) and the misses."""
-    for session in emulator.sessions:  # the model hears the speech but never answers it
-        session.input_audio.detection = dataclasses.replace(session.input_audio.detection, create_response=False)
+    """``count`` spoken stops into a client's microphone; the latencies (ms) and the misses.
+
+    The emulator was started withholding its responses: it hears the speech but never answers it."""
     microphone = SpeakingMicrophone()
     client = await join(api, microphone)
     phrases = [say("emergency stop", voice) for voice in VOICES]
@@ -152,13 +153,15 @@ async def bench(stops: int, rate: float, slow: bool, spoken: int) -> tuple[list[
     logs.mkdir()
     redis_server = RedisServer(root / "redis", logs / "redis-server.log")
     await redis_server.start()
-    emulator = RealtimeEmulator(api_key=API_KEY, ice_host_addresses=["127.0.0.1"])
-    await emulator.start()
     port = free_port()
-    async with simulators(ROBOTS) as sims:
-        robots = robot_profiles(root / "profiles", sims)
-        sim = sims[0]
-        sim.failures.slow_service["/vacuum_pads/release"] = 3.0
+    sim = RobotSimulator(port=0, battery_rate_hz=BATTERY_RATE_HZ, state_rate_hz=STATE_RATE_HZ)
+    sim.failures.slow_service["/vacuum_pads/release"] = 3.0
+    await sim.start()
+    async with (
+        remote_robots(ROBOTS - 1) as others,
+        remote_emulator(API_KEY, free_port(), answers_speech=False) as emulator,
+    ):
+        robots = robot_profiles(root / "profiles", [sim, *others])
         env = service_env(redis_server.url, root / "profiles", "WARNING", 1000, 15_000)
         services = [ServiceProcess(m, m.split(".")[-1], env, logs) for m in ("robovox.ros_adapter", "robovox.executor")]
         gateway = GatewayProcess(redis_server.url, root / "profiles", emulator, logs / "gateway.log")
@@ -203,7 +206,7 @@ async def bench(stops: int, rate: float, slow: bool, spoken: int) -> tuple[list[
                         lost_resets += 1  # the latch is cleared; the robot's own reset did not arrive
                     await asyncio.sleep(random.uniform(0.02, 0.1))
                 if spoken:
-                    said, missed = await spoken_stops(api, redis, sim, emulator, spoken)
+                    said, missed = await spoken_stops(api, redis, sim, spoken)
             stopping.set()
             made = await loading
             if slowing is not None:
@@ -221,7 +224,7 @@ async def bench(stops: int, rate: float, slow: bool, spoken: int) -> tuple[list[
             gateway.stop()
             for service in services:
                 service.stop()
-            await emulator.stop()
+            await sim.stop()
             redis_server.stop()
     return latencies, said, missed
 

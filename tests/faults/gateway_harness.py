@@ -11,9 +11,9 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import yaml
 from redis.asyncio import Redis
@@ -23,6 +23,20 @@ from robovox.shared.streams import RobotKeys
 from robovox.sim.realtime import EmulatedSession, RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
 from tests.conftest import API_KEY, API_TOKEN, SHIPPED_PROFILE
+
+
+class RosbridgePeer(Protocol):
+    """A robot's rosbridge, in this process (a ``RobotSimulator``) or another (``bench.peers``)."""
+
+    @property
+    def url(self) -> str: ...
+
+
+class RealtimePeer(Protocol):
+    """The Realtime API the gateway talks to: the emulator, here or in another process."""
+
+    @property
+    def base_url(self) -> str: ...
 
 
 @contextlib.asynccontextmanager
@@ -37,7 +51,7 @@ async def simulators(count: int) -> AsyncIterator[list[RobotSimulator]]:
             await simulator.stop()
 
 
-def robot_profiles(folder: Path, sims: list[RobotSimulator]) -> list[str]:
+def robot_profiles(folder: Path, sims: Sequence[RosbridgePeer]) -> list[str]:
     """One copy of the shipped cleaning robot per simulator, ``cleaner-1`` ...; their ids."""
     folder.mkdir(parents=True, exist_ok=True)
     profile = yaml.safe_load(SHIPPED_PROFILE.read_text())
@@ -57,7 +71,7 @@ class GatewayProcess:
     The consumer name is left to its default, so a restarted process is the same consumer
     (``session-gateway@<host>``), as in production."""
 
-    def __init__(self, redis_url: str, profiles_dir: Path, emulator: RealtimeEmulator, log_path: Path) -> None:
+    def __init__(self, redis_url: str, profiles_dir: Path, emulator: RealtimePeer, log_path: Path) -> None:
         self.env = {
             **os.environ,
             "ROBOVOX_REDIS_URL": redis_url,

@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="address offered as ICE host candidate (repeatable; default 127.0.0.1)",
     )
+    p.add_argument(
+        "--withhold-responses",
+        action="store_true",
+        help="turn detection commits what it hears but never answers it (a model that is not responding)",
+    )
     p.add_argument("--log-level", default="INFO")
     return p
 
@@ -52,6 +57,7 @@ async def _run(args: argparse.Namespace) -> None:
         function_call_delay_s=args.function_call_delay,
         ice_host_addresses=args.ice_host or ["127.0.0.1"],
         heard_text=args.heard_text,
+        answers_speech=not args.withhold_responses,
     )
     await serve_until_signalled(emulator, lambda: f"Realtime emulator listening on {emulator.base_url}")
 

@@ -92,7 +92,7 @@ class InputAudioBuffer:
         self.stop_turn(item_id, start_ms, end_ms, transcript)
         session = self._session
         response_id = None
-        if self.detection.create_response and session.active_response_id is None:
+        if self.detection.create_response and session.settings.answers_speech and session.active_response_id is None:
             response_id = session.start_response({}).id
         self.turns.append(SpeechTurn(item_id, transcript, start_ms, end_ms, "server_vad", response_id))
 

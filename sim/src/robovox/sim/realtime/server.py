@@ -57,11 +57,14 @@ class RealtimeEmulator:
         function_call_delay_s: float = 0.0,
         ice_host_addresses: Sequence[str] = ("127.0.0.1",),
         heard_text: str = DEFAULT_HEARD_TEXT,
+        answers_speech: bool = True,
     ) -> None:
         self.host = host
         self.port = port
         self.api_key = api_key
-        self.settings = SessionSettings(max_session_s, seconds_per_word, function_call_delay_s, heard_text)
+        self.settings = SessionSettings(
+            max_session_s, seconds_per_word, function_call_delay_s, heard_text, answers_speech
+        )
         self.ice_host_addresses = tuple(ice_host_addresses)
         self.sessions: list[EmulatedSession] = []
         self.validation_errors: list[str] = []

@@ -39,6 +39,9 @@ class SessionSettings:
     seconds_per_word: float = 0.05
     function_call_delay_s: float = 0.0
     heard_text: str = DEFAULT_HEARD_TEXT
+    answers_speech: bool = True
+    """False: turn detection commits what it hears but never starts a response of its own (a model
+    that is slow, recycling or rate-limited, as the emergency-stop bench needs)."""
 
 
 class EmulatedSession:

@@ -1,0 +1,133 @@
+"""The edge box's peers in processes of their own: the simulated robots and the Realtime emulator.
+
+A bench that times something at one robot keeps that robot's simulator in its own process, where
+it reads the clock, and starts the others here: the fleet's robots in one child process, the
+emulator in another. Without this, the bench's own event loop answers 20 robots' rosbridge traffic
+and decodes the gateway's 20 audio streams, and its figures are its own loop lag, not RoboVox's.
+A real robot is its own machine and the model is on the far side of the internet; neither shares
+the box's CPU with the bench's clock or with RoboVox, so both children run at ``PEER_NICE``: they
+take what the edge box's own processes leave (on 2 cores the emulator alone, encoding and decoding
+20 calls' audio, takes two thirds of one).
+
+    python bench/peers.py robots N    # N simulators, then one line: a JSON list of their URLs
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PEER_NICE = 10
+BATTERY_RATE_HZ = 20.0
+STATE_RATE_HZ = 10.0
+"""The fault suite's telemetry rates (``tests/faults/gateway_harness.simulators``)."""
+
+
+@dataclass(frozen=True)
+class RemoteRobot:
+    """A simulated robot in another process: all a profile needs of it."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class RemoteEmulator:
+    """The Realtime emulator in another process: all the gateway needs of it."""
+
+    base_url: str
+
+
+def _nice() -> None:
+    os.nice(PEER_NICE)
+
+
+async def _first_line(proc: asyncio.subprocess.Process, what: str, timeout_s: float = 60.0) -> str:
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), timeout_s)
+    if not line:
+        raise RuntimeError(f"{what} exited before it was up (rc {await proc.wait()})")
+    return line.decode().strip()
+
+
+async def _stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+@contextlib.asynccontextmanager
+async def remote_robots(count: int) -> AsyncIterator[list[RemoteRobot]]:
+    """``count`` simulated robots in one child process."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(Path(__file__)),
+        "robots",
+        str(count),
+        stdout=subprocess.PIPE,
+        env=os.environ.copy(),
+        preexec_fn=_nice,
+    )
+    try:
+        urls = json.loads(await _first_line(proc, "the robots' process"))
+        yield [RemoteRobot(url) for url in urls]
+    finally:
+        await _stop(proc)
+
+
+@contextlib.asynccontextmanager
+async def remote_emulator(api_key: str, port: int, *, answers_speech: bool = True) -> AsyncIterator[RemoteEmulator]:
+    """The Realtime emulator (``python -m robovox.sim.realtime``) in a child process on ``port``."""
+    args = ["--port", str(port), "--api-key", api_key, "--ice-host", "127.0.0.1", "--log-level", "WARNING"]
+    if not answers_speech:
+        args.append("--withhold-responses")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "robovox.sim.realtime",
+        *args,
+        stdout=subprocess.PIPE,
+        env=os.environ.copy(),
+        preexec_fn=_nice,
+    )
+    try:
+        banner = await _first_line(proc, "the Realtime emulator")
+        yield RemoteEmulator(banner.rsplit(" ", 1)[-1])
+    finally:
+        await _stop(proc)
+
+
+async def _serve_robots(count: int) -> None:
+    from robovox.sim.robot import RobotSimulator
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    sims = [RobotSimulator(port=0, battery_rate_hz=BATTERY_RATE_HZ, state_rate_hz=STATE_RATE_HZ) for _ in range(count)]
+    try:
+        for simulator in sims:
+            await simulator.start()
+        print(json.dumps([s.url for s in sims]), flush=True)
+        await stop.wait()
+    finally:
+        for simulator in sims:
+            await simulator.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "robots":
+        sys.exit(__doc__)
+    asyncio.run(_serve_robots(int(sys.argv[2])))
