@@ -59,6 +59,7 @@ async def test_the_gateway_serves_the_plotting_library_from_its_package(api: htt
     script = await api.get("/console/lib/dygraph.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert script.text.startswith("/*! @license Copyright 2014 Dan Vanderkam") and "MIT" in script.text[:200]
+    assert 'src = "lib/dygraph.js"' in (await api.get("/console/plot.js")).text
 
 
 async def test_latest_entries_are_the_fields_as_written_newest_first_a_page_at_a_time(
