@@ -34,7 +34,7 @@ LAG_COUNT_CAP: Final = 10_000
 
 @router.get("/streams")
 async def streams(found: Robot) -> list[StreamView]:
-    """Every stream of the robot (``docs/streams.md``), in that order."""
+    """Every stream of the robot (``docs/streams.md``), in ``STREAM_MODELS``' order."""
     return await streams_of(found.redis, found.robot_id, LAG_COUNT_CAP)
 
 
