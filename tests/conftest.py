@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx2
 import pytest
@@ -30,6 +30,9 @@ from robovox.shared.streams import RobotKeys
 from robovox.shared.testing.streams import LOOK_MS
 from robovox.sim.realtime import RealtimeEmulator
 from robovox.sim.robot import RobotSimulator
+
+if TYPE_CHECKING:
+    from tests.cli_demo import Demo
 
 REPO = Path(__file__).resolve().parents[1]
 ROBOT = "cleaner-1"
@@ -233,3 +236,14 @@ async def api(gateway: SessionGateway) -> AsyncIterator[httpx2.AsyncClient]:
         base_url=f"http://127.0.0.1:{gateway.api_port}", headers={"Authorization": f"Bearer {API_TOKEN}"}
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def demo(
+    robot_online: str, monitor: AlertMonitor, gateway: SessionGateway, emulator: RealtimeEmulator,
+    api: httpx2.AsyncClient, sim: RobotSimulator, redis: Redis, redis_url: str,
+) -> AsyncIterator[Demo]:  # fmt: skip
+    """A demo run's data in Redis (``tests/cli_demo.py``), for the CLI's and the Inspect view's tests."""
+    from tests.cli_demo import run_demo  # it imports the CLI, which most tests never need
+
+    yield await run_demo(redis, redis_url, sim, gateway, emulator, api)

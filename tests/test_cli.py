@@ -6,31 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx2
-import pytest
 from redis.asyncio import Redis
 
-from robovox.alert_monitor.service import AlertMonitor
-from robovox.gateway.service import SessionGateway
 from robovox.shared.testing.streams import add_tool_call, wait_for_entries
-from robovox.sim.realtime import RealtimeEmulator
-from robovox.sim.robot import RobotSimulator
-from tests.cli_demo import ROBOVOX, Demo, robovox, robovox_json, run_demo
+from tests.cli_demo import ROBOVOX, Demo, robovox, robovox_json
 from tests.conftest import KEYS, ROBOT
 
 ANSI = "\x1b["
-
-
-@pytest.fixture
-async def demo(
-    robot_online: str, monitor: AlertMonitor, gateway: SessionGateway, emulator: RealtimeEmulator,
-    api: httpx2.AsyncClient, sim: RobotSimulator, redis: Redis, redis_url: str,
-) -> AsyncIterator[Demo]:  # fmt: skip
-    yield await run_demo(redis, redis_url, sim, gateway, emulator, api)
 
 
 async def test_robots_and_alerts_say_link_session_battery_firing_alerts_and_the_stop(demo: Demo) -> None:

@@ -13,6 +13,7 @@ from robovox.executor.settings import ExecutorSettings
 from robovox.gateway.settings import GatewaySettings
 from robovox.ros_adapter.settings import AdapterSettings
 from robovox.shared.settings import ENV_PREFIX, ServiceSettings
+from robovox.shared.stream_info import STREAM_MODELS, STREAM_NAMES
 from robovox.shared.streams import RobotKeys
 
 REPO = Path(__file__).resolve().parents[1]
@@ -70,3 +71,12 @@ def test_the_list_of_setting_names_is_every_services_settings() -> None:
         for field in settings.model_fields
     }
     assert known == SETTING_NAMES, "update robovox/shared/setting_names.py"
+
+
+def test_the_streams_people_inspect_are_the_streams_of_the_doc() -> None:
+    """``robovox streams``, ``robovox tail`` and the console's Inspect view know a robot's streams from
+    ``STREAM_MODELS``; each has its section in docs/streams.md, and the routes' ``StreamName`` names them."""
+    doc = (REPO / "docs" / "streams.md").read_text()
+    documented = re.findall(r"^### `robovox:\{robot\}:([a-z_]+)`$", doc, re.M)
+    assert sorted(documented) == sorted(STREAM_MODELS)
+    assert tuple(STREAM_MODELS) == STREAM_NAMES

@@ -6,8 +6,9 @@ import json
 from datetime import UTC, datetime
 
 from robovox.cli.calls import AFTER, BEFORE, names_call, search_window
-from robovox.cli.source import Entry, id_at
+from robovox.cli.source import id_at
 from robovox.shared.call_life import CallRecord, CallState
+from robovox.shared.stream_info import Entry
 
 
 def entry(stream: str, **fields: str) -> Entry:

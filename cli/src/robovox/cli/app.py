@@ -19,11 +19,12 @@ from redis.exceptions import RedisError
 from robovox.cli import views
 from robovox.cli.calls import timeline
 from robovox.cli.errors import BadInputError, CliError
-from robovox.cli.fleet import alert_transitions, robot_view, streams_of
+from robovox.cli.fleet import alert_transitions, robot_view
 from robovox.cli.letters import dead_letters, replay
 from robovox.cli.render import as_json, entry_json, entry_line
 from robovox.cli.source import Source, robot_arg
 from robovox.cli.tail import Filter, follow, streams_to_follow
+from robovox.shared.stream_info import streams_of
 
 T = TypeVar("T")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -116,7 +117,7 @@ def streams(ctx: click.Context, robot: str | None, as_json_: bool) -> None:
     """Each stream's length and newest entry; each group's consumers, pending, lag and oldest pending entry."""
 
     async def work(source: Source) -> list[views.StreamView]:
-        return [s for r in await source.robots_or(robot) for s in await streams_of(source, r)]
+        return [s for r in await source.robots_or(robot) for s in await streams_of(source.redis, r)]
 
     found = run(ctx, work)
     say(ctx, as_json(found) if as_json_ else views.streams_table(found))

@@ -11,7 +11,7 @@ from typing import Final
 from pydantic import BaseModel
 
 from robovox.cli.errors import BadInputError, NotFoundError
-from robovox.cli.source import Entry, Source, id_at
+from robovox.cli.source import Source, id_at
 from robovox.shared.call_life import CallRecord
 from robovox.shared.messages import (
     ALERT_SESSION_PREFIX,
@@ -23,6 +23,7 @@ from robovox.shared.messages import (
     ToolCall,
 )
 from robovox.shared.session import ConversationItem, RealtimeEventEntry
+from robovox.shared.stream_info import Entry
 
 CALL_STREAMS: Final = (
     "tool_calls", "commands", "command_results", "inbox", "emergency", "conversation", "events", "dead_letters",

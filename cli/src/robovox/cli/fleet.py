@@ -1,5 +1,6 @@
-"""``robovox robots``, ``robovox streams`` and ``robovox alerts``: what each robot's state hashes
-and streams say now, as pydantic models (``--json`` prints them as they are)."""
+"""``robovox robots`` and ``robovox alerts``: what each robot's state hashes and streams say now,
+as pydantic models (``--json`` prints them as they are). ``robovox streams`` is
+``robovox.shared.stream_info``, which the console's Inspect view shares."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from robovox.cli.source import STREAM_MODELS, Source, entry_time, id_at, stream_key
-from robovox.shared.entry import utc_now
+from robovox.cli.source import Source, id_at
 from robovox.shared.messages import AlertStatus, AlertTransition
 from robovox.shared.streams import RobotKeys
 from robovox.shared.telemetry import read_latest
@@ -44,29 +44,6 @@ class RobotView(BaseModel):
     emergency_stopped: bool = False
     battery: Battery | None = None
     alerts: list[FiringAlert] = []
-
-
-class GroupView(BaseModel):
-    name: str
-    consumers: int
-    pending: int
-    lag: int | None
-    """Entries not yet delivered to the group (Redis 7's ``lag``, else counted)."""
-    last_delivered: str
-    oldest_pending: str | None = None
-    oldest_pending_age_s: float | None = None
-    """Since the oldest pending entry was appended."""
-    oldest_pending_idle_s: float | None = None
-    """Since it was last delivered to its consumer."""
-
-
-class StreamView(BaseModel):
-    robot_id: str
-    stream: str
-    key: str
-    length: int
-    last_entry_at: datetime | None
-    groups: list[GroupView]
 
 
 async def robot_view(source: Source, robot_id: str) -> RobotView:
@@ -121,48 +98,3 @@ async def firing_alerts(source: Source, robot_id: str) -> list[FiringAlert]:
         for rule, a in sorted(last.items())
         if a.status is AlertStatus.FIRING
     ]
-
-
-def _field(info: dict[Any, Any], name: str) -> Any:
-    value = info.get(name, info.get(name.encode()))
-    return value.decode() if isinstance(value, bytes) else value
-
-
-async def stream_view(source: Source, robot_id: str, stream: str) -> StreamView:
-    key = stream_key(robot_id, stream)
-    redis = source.redis
-    length = int(await redis.xlen(key))
-    newest: Any = await redis.xrevrange(key, count=1) if length else []
-    groups: Any = await redis.xinfo_groups(key) if length or await redis.exists(key) else []
-    return StreamView(
-        robot_id=robot_id,
-        stream=stream,
-        key=key,
-        length=length,
-        last_entry_at=entry_time(_field({"id": newest[0][0]}, "id")) if newest else None,
-        groups=[await group_view(source, key, info) for info in groups],
-    )
-
-
-async def group_view(source: Source, key: str, info: dict[Any, Any]) -> GroupView:
-    name, last = str(_field(info, "name")), str(_field(info, "last-delivered-id"))
-    lag = _field(info, "lag")
-    if lag is None:  # Redis before 7, or a lag Redis cannot tell after a deletion: count what is left
-        rest: Any = await source.redis.xrange(key, f"({last}", "+", count=100_001)
-        lag = len(rest)
-    view = GroupView(
-        name=name, consumers=int(_field(info, "consumers")), pending=int(_field(info, "pending")),
-        lag=int(lag), last_delivered=last,
-    )  # fmt: skip
-    if view.pending:
-        oldest: Any = await source.redis.xpending_range(key, name, "-", "+", 1)
-        if oldest:
-            entry_id = str(_field(oldest[0], "message_id"))
-            view.oldest_pending = entry_id
-            view.oldest_pending_age_s = (utc_now() - entry_time(entry_id)).total_seconds()
-            view.oldest_pending_idle_s = int(_field(oldest[0], "time_since_delivered")) / 1000
-    return view
-
-
-async def streams_of(source: Source, robot_id: str) -> list[StreamView]:
-    return [await stream_view(source, robot_id, stream) for stream in STREAM_MODELS]

@@ -1,28 +1,22 @@
 """``robovox dead-letters``: what the consumers gave up on, why, and ``--replay``, which puts a
-dead letter's original entry back on its stream at most once (one Lua script that checks and
-writes the robot's ``dead_letter_replays`` hash with the new entry)."""
+dead letter's original entry back on its stream at most once (``REPLAY_SCRIPT`` in
+``robovox.shared.dead_letters``: one Lua script that checks and writes the robot's
+``dead_letter_replays`` hash with the new entry)."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from pydantic import BaseModel
 
 from robovox.cli.errors import NotFoundError, ReplayRefusedError
-from robovox.cli.source import STREAM_MODELS, Source, id_at, parse_entry
+from robovox.cli.source import Source, id_at
+from robovox.shared.dead_letters import REPLAY_SCRIPT, DeadLetterView, letter_view, read_replays
 from robovox.shared.messages import DeadLetter
+from robovox.shared.stream_info import STREAM_MODELS, parse_entry
 from robovox.shared.streams import MaxLen, RobotKeys
-
-
-class DeadLetterView(DeadLetter):
-    """A dead letter as read: its robot, its own entry id, and whether it was replayed."""
-
-    robot_id: str
-    dead_letter_id: str
-    replayed_as: str | None = None
-    """The entry id a replay put back on the stream, when it was replayed."""
 
 
 class Replay(BaseModel):
@@ -35,31 +29,17 @@ class Replay(BaseModel):
     """True: replayed by this command; false: it had been replayed before (nothing written)."""
 
 
-# KEYS: replays hash, stream. ARGV: dead letter id, maxlen, then the entry's field/value items.
-_REPLAY: Final = """
-local before = redis.call('HGET', KEYS[1], ARGV[1])
-if before then return {0, before} end
-local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, 3))
-redis.call('HSET', KEYS[1], ARGV[1], id)
-return {1, id}
-"""
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
 async def dead_letters(source: Source, robot_id: str, since: datetime | None = None) -> list[DeadLetterView]:
-    keys = RobotKeys.of(robot_id)
-    replays = await source.hash(keys.dead_letter_replays)
-    views = []
-    for entry in await source.scan_stream(robot_id, "dead_letters", id_at(since) if since else "-"):
-        letter = entry.model
-        if not isinstance(letter, DeadLetter):
-            continue
-        found = {"robot_id": robot_id, "dead_letter_id": entry.entry_id, "replayed_as": replays.get(entry.entry_id)}
-        views.append(DeadLetterView(**letter.model_dump(), **found))
-    return views
+    replays = await read_replays(source.redis, RobotKeys.of(robot_id))
+    return [
+        letter_view(robot_id, entry.entry_id, entry.model, replays)
+        for entry in await source.scan_stream(robot_id, "dead_letters", id_at(since) if since else "-")
+        if isinstance(entry.model, DeadLetter)
+    ]
 
 
 async def find_letter(source: Source, robot_id: str | None, dead_letter_id: str) -> tuple[str, DeadLetter]:
@@ -106,7 +86,7 @@ async def replay(source: Source, robot_id: str | None, dead_letter_id: str) -> R
     maxlen: int = getattr(MaxLen, stream.upper())
     keys = RobotKeys.of(robot)
     reply: Any = await source.redis.eval(
-        _REPLAY, 2, keys.dead_letter_replays, letter.stream, dead_letter_id, maxlen, *items
+        REPLAY_SCRIPT, 2, keys.dead_letter_replays, letter.stream, dead_letter_id, maxlen, *items
     )
     return Replay(robot_id=robot, dead_letter_id=dead_letter_id, stream=stream, entry_id=_text(reply[1]),
                   now=bool(reply[0]))  # fmt: skip

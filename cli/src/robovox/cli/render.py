@@ -11,7 +11,6 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
-from robovox.cli.source import Entry
 from robovox.shared.entry import StreamEntry
 from robovox.shared.messages import (
     AlertTransition,
@@ -24,6 +23,7 @@ from robovox.shared.messages import (
     ToolCall,
 )
 from robovox.shared.session import ConversationItem, RealtimeEventEntry
+from robovox.shared.stream_info import Entry
 
 GOOD = {"up", "live", "succeeded", "sent", "resolved", "passed", "done", "info"}
 BAD = {"down", "closed", "failed", "rejected", "critical", "firing", "unknown", "stopped", "dead-lettered"}

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from redis.asyncio import Redis
@@ -17,37 +16,14 @@ from robovox.cli.errors import BadInputError, RedisUnavailableError
 from robovox.shared.call_life import CallRecord
 from robovox.shared.consumer.raw import decode_lossy
 from robovox.shared.emergency import EmergencyState
-from robovox.shared.entry import EntryError, StreamEntry
 from robovox.shared.link import LinkInfo
-from robovox.shared.messages import (
-    AlertTransition,
-    CommandResult,
-    DeadLetter,
-    EmergencyRequest,
-    InboxEntry,
-    RosCommand,
-    TelemetrySample,
-    ToolCall,
-)
 from robovox.shared.redis_client import open_redis
-from robovox.shared.session import ConversationItem, RealtimeEventEntry, SessionInfo
+from robovox.shared.session import SessionInfo
+from robovox.shared.stream_info import STREAM_MODELS, Entry, parse_entry
+from robovox.shared.stream_info import stream_key as shared_stream_key
 from robovox.shared.streams import PREFIX, RobotKeys, check_robot_id
 
 Fields = dict[str, str]
-
-STREAM_MODELS: Final[dict[str, type[StreamEntry]]] = {
-    "tool_calls": ToolCall,
-    "commands": RosCommand,
-    "command_results": CommandResult,
-    "inbox": InboxEntry,
-    "emergency": EmergencyRequest,
-    "alerts": AlertTransition,
-    "dead_letters": DeadLetter,
-    "conversation": ConversationItem,
-    "events": RealtimeEventEntry,
-    "telemetry": TelemetrySample,
-}
-"""Every stream of a robot (its ``RobotKeys`` property) and the model of its entries."""
 
 ROBOT_KEY: Final = re.compile(rf"^{PREFIX}:\{{([^}}]+)\}}:([a-z_]+)$")
 """``robovox:{cleaner-1}:link`` -> (robot, suffix); call records and motion guards have a second part."""
@@ -55,10 +31,10 @@ ROBOT_SUFFIXES: Final = frozenset({*STREAM_MODELS, "link", "session", "telemetry
 
 
 def stream_key(robot_id: str, stream: str) -> str:
-    if stream not in STREAM_MODELS:
-        raise BadInputError(f"no stream {stream!r}; the streams are {', '.join(STREAM_MODELS)}")
-    key: str = getattr(RobotKeys.of(robot_id), stream)
-    return key
+    try:
+        return shared_stream_key(RobotKeys.of(robot_id), stream)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None
 
 
 def robot_arg(robot_id: str) -> str:
@@ -68,37 +44,9 @@ def robot_arg(robot_id: str) -> str:
         raise BadInputError(str(exc)) from None
 
 
-def entry_time(entry_id: str) -> datetime:
-    """When Redis appended the entry: the milliseconds of its id."""
-    return datetime.fromtimestamp(int(entry_id.split("-", 1)[0]) / 1000, UTC)
-
-
 def id_at(when: datetime) -> str:
     """The smallest entry id at or after ``when``, for XRANGE by time."""
     return str(int(when.timestamp() * 1000))
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A stream entry as read: its fields, and its model or why the fields do not fit it."""
-
-    robot_id: str
-    stream: str
-    entry_id: str
-    fields: Fields
-    model: StreamEntry | None
-    problem: str | None
-
-    @property
-    def at(self) -> datetime:
-        return entry_time(self.entry_id)
-
-
-def parse_entry(robot_id: str, stream: str, entry_id: str, fields: Fields) -> Entry:
-    try:
-        return Entry(robot_id, stream, entry_id, fields, STREAM_MODELS[stream].from_fields(fields), None)
-    except EntryError as exc:
-        return Entry(robot_id, stream, entry_id, fields, None, str(exc))
 
 
 def _text(value: Any) -> str:

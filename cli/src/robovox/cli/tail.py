@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from robovox.cli.errors import BadInputError, NotFoundError
-from robovox.cli.source import STREAM_MODELS, Entry, Source, id_at, parse_entry, stream_key
+from robovox.cli.source import Source, id_at, stream_key
 from robovox.shared.consumer.raw import decode_lossy
+from robovox.shared.stream_info import STREAM_MODELS, Entry, parse_entry
 
 QUIET_BY_DEFAULT: Final = ("telemetry", "events")
 """Left out unless named: several entries a second each."""

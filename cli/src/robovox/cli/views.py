@@ -7,11 +7,12 @@ from typing import Final
 import click
 
 from robovox.cli.calls import CallTimeline
-from robovox.cli.fleet import RobotView, StreamView
-from robovox.cli.letters import DeadLetterView, Replay
+from robovox.cli.fleet import RobotView
+from robovox.cli.letters import Replay
 from robovox.cli.render import ago, clock, cut, dim, paint, seconds, stamp, table
-from robovox.cli.source import STREAM_MODELS
+from robovox.shared.dead_letters import DeadLetterView
 from robovox.shared.messages import AlertTransition
+from robovox.shared.stream_info import STREAM_MODELS, StreamView
 
 __all__ = ["AlertTransition", "DeadLetterView", "Replay", "RobotView", "StreamView"]
 

@@ -16,6 +16,8 @@ PREFIX: Final = "robovox"
 
 ROBOT_ID_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _ROBOT_ID_RE: Final = re.compile(ROBOT_ID_PATTERN)
+ENTRY_ID: Final = re.compile(r"^\d{1,20}-\d{1,20}$")
+"""A stream entry id as Redis makes them (``1764686400000-0``)."""
 
 
 class Group:

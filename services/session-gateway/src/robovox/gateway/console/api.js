@@ -3,6 +3,7 @@
 
 import { disconnect } from "./call.js";
 import { renderRobots, startFleet, stopFleet } from "./fleet.js";
+import { startInspect, stopInspect } from "./inspect.js";
 import { closeRobot } from "./panel.js";
 import { runtime, state, ui } from "./state.js";
 import { renderLimits } from "./views.js";
@@ -85,11 +86,13 @@ export async function login(newToken, operator) {
   ui.operatorLabel.textContent = operator ? `Operator: ${operator}` : "";
   renderRobots(await response.json());
   startFleet();
+  startInspect();
 }
 
 export function logout(message = "") {
   disconnect();
   stopFleet();
+  stopInspect();
   closeRobot();
   sessionStorage.removeItem(STORE_TOKEN);
   runtime.token = "";

@@ -12,6 +12,8 @@
 //   panel.js   the open robot's state panel
 //   history.js the open robot's alerts, conversation and calls from the gateway, paged
 //   estop.js   the emergency stop and its deliberate reset, without the voice session
+//   inspect.js the Inspect view: the open robot's streams, groups, entries and dead letters
+//   plot.js    its numeric telemetry plotted (dygraphs, served by the gateway)
 //   util.js    small shared helpers
 
 import { STORE_OPERATOR, STORE_TOKEN, login, logout, readFragment } from "./api.js";
@@ -19,6 +21,7 @@ import { connect, disconnect, inboundAudioBytes, send, sendText } from "./call.j
 import { onEmergencyChange, stopRobot, wireEmergency } from "./estop.js";
 import { refreshFleet } from "./fleet.js";
 import { wireHistory } from "./history.js";
+import { wireInspect } from "./inspect.js";
 import { renderMic, startTalking, stopTalking, toggleOpenMic } from "./mic.js";
 import { refreshState } from "./panel.js";
 import { state, ui } from "./state.js";
@@ -67,6 +70,7 @@ function wire() {
   });
   wireEmergency();
   wireHistory();
+  wireInspect();
   onEmergencyChange(() => {
     refreshState();
     refreshFleet();

@@ -4,6 +4,7 @@
 import { api, errorText, renderSessionHead } from "./api.js";
 import { disconnect } from "./call.js";
 import { stopRobot } from "./estop.js";
+import { refreshInspect } from "./inspect.js";
 import { openRobot } from "./panel.js";
 import { state, ui } from "./state.js";
 import { clock, el } from "./util.js";
@@ -128,6 +129,7 @@ export function selectRobot(robotId) {
   }
   renderSessionHead();
   if (changed || !state.robotState) openRobot(robotId);
+  if (changed) refreshInspect();
 }
 
 export function markRobotConnected() {

@@ -6,7 +6,7 @@ import { getJson } from "./api.js";
 import { renderLatch } from "./estop.js";
 import { openHistory, refreshHeads } from "./history.js";
 import { state, ui } from "./state.js";
-import { el, toMs } from "./util.js";
+import { ago, el } from "./util.js";
 
 const STATE_REFRESH_MS = 1000;
 
@@ -43,13 +43,6 @@ export async function refreshState() {
     refreshHeads();
     stateTimer = setTimeout(refreshState, STATE_REFRESH_MS);
   }
-}
-
-function ago(value) {
-  const ms = toMs(value);
-  if (ms === null) return "never";
-  const s = Math.max(0, (Date.now() - ms) / 1000);
-  return s < 60 ? `${s.toFixed(1)} s ago` : s < 3600 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 }
 
 export function renderState(robot) {

@@ -82,6 +82,8 @@ export const state = {
   lastError: null,
   events: [],
   eventCounts: {},
+  view: "robot", // robot | inspect
+  inspect: { stream: "tool_calls", streams: [], plot: { series: null, points: 0 } }, // what the Inspect view shows
 };
 
 // Not for display: the operator's token (api.js sets it, call.js hangs up with it) and the

@@ -26,6 +26,18 @@ export function toMs(value) {
   return null;
 }
 
+/** A span of seconds as people say it: ``4.2 s``, ``3 min``, ``2 h``. */
+export function span(seconds) {
+  const s = Math.max(0, seconds);
+  return s < 60 ? `${s.toFixed(1)} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+}
+
+/** How long ago a time (see ``toMs``) was: ``4.2 s ago``, or ``never``. */
+export function ago(value) {
+  const ms = toMs(value);
+  return ms === null ? "never" : `${span((Date.now() - ms) / 1000)} ago`;
+}
+
 export function clock(ms) {
   return new Date(ms ?? Date.now()).toLocaleTimeString([], { hour12: false });
 }

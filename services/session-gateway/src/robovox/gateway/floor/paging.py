@@ -9,7 +9,6 @@ until the page is full or it has looked at ``scan_limit`` entries."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
@@ -20,6 +19,7 @@ from robovox.gateway.errors import ApiError, ApiErrorCode
 from robovox.shared.consumer.raw import UnreadableEntryError, decode_fields
 from robovox.shared.entry import EntryError, StreamEntry
 from robovox.shared.redis_client import read_raw
+from robovox.shared.streams import ENTRY_ID
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ EntryT = TypeVar("EntryT", bound=StreamEntry)
 SCAN_LIMIT: Final = 2000
 """Entries one page may look at (filtered or unreadable ones included)."""
 _CHUNK: Final = 100
-ENTRY_ID: Final = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
 def check_cursor(before: str | None) -> str | None:

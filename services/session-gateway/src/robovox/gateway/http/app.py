@@ -19,7 +19,16 @@ from starlette.exceptions import HTTPException
 from robovox.gateway.clients.registry import ClientCalls
 from robovox.gateway.clients.secrets import ClientSecretStore
 from robovox.gateway.errors import ApiError, ApiErrorCode
-from robovox.gateway.http import client_secrets, emergency, floor, health, ice_servers, realtime_calls, robots
+from robovox.gateway.http import (
+    client_secrets,
+    emergency,
+    floor,
+    health,
+    ice_servers,
+    inspection,
+    realtime_calls,
+    robots,
+)
 from robovox.gateway.http.console import mount_console
 from robovox.gateway.http.cors import ApiCors
 from robovox.gateway.http.docs import mount_docs
@@ -55,7 +64,7 @@ def create_app(
     app.add_exception_handler(ApiError, _api_error)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
-    routers = (health, robots, floor, emergency, client_secrets, realtime_calls, ice_servers)
+    routers = (health, robots, floor, inspection, emergency, client_secrets, realtime_calls, ice_servers)
     for router in (module.router for module in routers):
         app.include_router(router)
     mount_console(app)
