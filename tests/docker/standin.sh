@@ -18,6 +18,12 @@ say() { echo "[standin] $*" >&2; }
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
 
+runs_as_a_user() {
+    # The services run as an unprivileged user: a stand-in whose root they cannot traverse (one
+    # imported from a tarball of a 0700 directory, as an earlier standin.sh made) is no base.
+    docker run --rm --network none --user 10001 --entrypoint python3 "$1" -c pass >/dev/null 2>&1
+}
+
 pullable() {
     # One short try: where no registry answers, this fails within the timeout.
     timeout 20 docker pull --quiet "$1" >/dev/null 2>&1
@@ -30,6 +36,7 @@ python_rootfs() {
         command -v debootstrap >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap >&2
         local root
         root=$(mktemp -d /tmp/robovox-standin.XXXXXX)
+        chmod 755 "$root" # mktemp's 0700 would become the image's /: no user but root could reach /bin
         debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates bookworm "$root" "$MIRROR" >&2
         rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/usr/share/doc \
             "$root"/usr/share/man "$root"/usr/share/locale
@@ -44,6 +51,11 @@ python_image() {
     if have "$PYTHON_IMAGE" || pullable "$PYTHON_IMAGE"; then
         echo "$PYTHON_IMAGE"
         return
+    fi
+    if have "$STANDIN_PYTHON" && ! runs_as_a_user "$STANDIN_PYTHON"; then
+        say "$STANDIN_PYTHON cannot run python3 as an unprivileged user: rebuilding it and what was built on it"
+        docker image rm --force "$STANDIN_PYTHON" "$STANDIN_REDIS" >/dev/null 2>&1 || true
+        rm -f "$CACHE/python-3.11-bookworm.tar.gz"
     fi
     if ! have "$STANDIN_PYTHON"; then
         local tarball
