@@ -39,8 +39,11 @@ def cut_text(text: str, limit: int) -> str:
     The result never exceeds ``limit`` characters (for limits too short for the note, the text is cut bare)."""
     if len(text) <= limit:
         return text
-    note = CUT_NOTE.format(len(text) - limit)
-    keep = limit - len(note)
+    keep = limit - len(CUT_NOTE.format(len(text) - limit))
+    # Cutting more can lengthen the note by a digit, so step back until text and note fit exactly:
+    # each step shortens the result by one character or by none, so ``limit`` itself is reached.
+    while keep > 0 and keep + len(CUT_NOTE.format(len(text) - keep)) > limit:
+        keep -= 1
     if keep <= 0:
         return text[:limit]
     return text[:keep] + CUT_NOTE.format(len(text) - keep)
