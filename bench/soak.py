@@ -118,13 +118,15 @@ def summary(phases: list[Phase]) -> str:
     )
 
 
-async def soak(seconds: float, rate_seconds: float, max_rate: int, step: int, nice: int) -> list[Phase]:
+async def soak(seconds: float, rate_seconds: float, max_rate: int, step: int, nice: int, unix: bool) -> list[Phase]:
     root = Path(tempfile.mkdtemp(prefix="robovox-soak-"))
     # The services' own block and reclaim times, as on an edge box; warnings and worse logged.
     if nice != 0 and not may_prioritise(nice):
         print(f"not allowed to run the edge box at nice {nice}; measuring at the default priority")
         nice = 0
-    config = RigConfig(robots=ROBOTS, log_level="WARNING", block_ms=1000, claim_idle_ms=15_000, nice=nice)
+    config = RigConfig(
+        robots=ROBOTS, log_level="WARNING", block_ms=1000, claim_idle_ms=15_000, nice=nice, unix_socket=unix
+    )
     phases: list[Phase] = []
     async with Rig(root, config) as rig:
         print(f"soak: {ROBOTS} robots, Redis and services at nice {nice}, logs in {rig.logs}", flush=True)
@@ -148,8 +150,11 @@ def main() -> None:
     parser.add_argument("--max-rate", type=int, default=1000, help="highest rate tried, calls/s")
     parser.add_argument("--step", type=int, default=100, help="rate step, calls/s")
     parser.add_argument("--nice", type=int, default=-10, help="priority of Redis and the services (0: unchanged)")
+    parser.add_argument("--redis", choices=("unix", "tcp"), default="unix", help="how everything reaches Redis")
     args = parser.parse_args()
-    phases = asyncio.run(soak(args.seconds, args.rate_seconds, args.max_rate, args.step, args.nice))
+    phases = asyncio.run(
+        soak(args.seconds, args.rate_seconds, args.max_rate, args.step, args.nice, args.redis == "unix")
+    )
     print()
     print(table(phases))
     print(summary(phases))

@@ -15,12 +15,22 @@ from robovox.sim.robot import RobotSimulator
 STATUS = "/robot_navigator/status"
 
 
-async def test_roslibpy_connects_with_deflate_compression(sim: RobotSimulator, ros: roslibpy.Ros) -> None:
+async def test_roslibpy_connects_uncompressed_as_to_rosbridge_by_default(
+    sim: RobotSimulator, ros: roslibpy.Ros
+) -> None:
     assert ros.is_connected
     assert sim.url == f"ws://127.0.0.1:{sim.port}"
     [client] = sim.clients
-    assert client.compression == "permessage-deflate"
+    assert client.compression is None  # roslibpy offers deflate; rosbridge's use_compression is off
     assert client.remote_address[0] == "127.0.0.1"
+
+
+async def test_a_client_gets_deflate_from_a_bridge_with_use_compression() -> None:
+    async with RobotSimulator(use_compression=True) as sim, connect(sim.url, compression="deflate") as ws:
+        await ws.send(json.dumps({"op": "call_service", "service": "/rosapi/nodes", "id": "n1"}))
+        assert json.loads(await ws.recv())["id"] == "n1"
+        [client] = sim.clients
+        assert client.compression == "permessage-deflate"
 
 
 async def test_each_connection_gets_a_new_number(

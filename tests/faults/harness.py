@@ -57,6 +57,8 @@ class RigConfig:
     """Short, so the work of a killed consumer is claimed by a live one within seconds."""
     nice: int = 0
     """Priority of Redis and the services (the soak bench raises it, as an edge box should)."""
+    unix_socket: bool = False
+    """Everything talks to Redis over its Unix socket instead of loopback TCP."""
 
 
 class Rig:
@@ -100,6 +102,7 @@ class Rig:
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
         self.redis_server.nice = self.config.nice
+        self.redis_server.unix_socket = self.config.unix_socket
         await self.redis_server.start()
         self.fleet = await Fleet.start(self.config.robots, self.root / "profiles", self.config.battery_rate_hz)
         cfg = self.config

@@ -62,10 +62,19 @@ class RedisServer:
         self.log_path = log_path
         self.nice = 0
         self.starts = 0
+        self.unix_socket = False
+        """Clients connect over the server's Unix socket (``url`` is ``unix://``), as on an edge box
+        whose Redis shares the machine; the TCP port stays open for anything that asks for it."""
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
+    def socket_path(self) -> Path:
+        return self.data_dir / "redis.sock"
+
+    @property
     def url(self) -> str:
+        if self.unix_socket:
+            return f"unix://{self.socket_path}?db=0"
         return f"redis://127.0.0.1:{self.port}/0"
 
     @property
@@ -89,6 +98,8 @@ class RedisServer:
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--dir", str(self.data_dir),
+            "--unixsocket", str(self.socket_path),
+            "--unixsocketperm", "700",
             "--logfile", str(self.log_path),
             "--loglevel", "notice",
         ]  # fmt: skip

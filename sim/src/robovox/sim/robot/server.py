@@ -46,7 +46,11 @@ class RobotSimulator:
         ops_log_limit: int | None = 100_000,
         max_send_queue: int = 10_000,
         dialect: Dialect = Dialect.ROS2,
+        use_compression: bool = False,
     ) -> None:
+        self._use_compression = use_compression
+        """permessage-deflate offered, as rosbridge does only with ``use_compression:=true`` (its
+        default is off: a real bridge answers the client's deflate offer without it)."""
         self._rules = rules_for(dialect)
         self.host = host
         self._port = port
@@ -121,7 +125,7 @@ class RobotSimulator:
             self.host,
             self._port,
             process_request=self._connections.process_request,
-            compression="deflate",
+            compression="deflate" if self._use_compression else None,
             max_size=2**26,
             max_queue=256,
             close_timeout=2,
