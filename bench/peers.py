@@ -9,7 +9,12 @@ the box's CPU with the bench's clock or with RoboVox, so both children run at ``
 take what the edge box's own processes leave (on 2 cores the emulator alone, encoding and decoding
 20 calls' audio, takes two thirds of one).
 
+The model's calls under load are a third child (``remote_load``): it publishes them with the
+gateway's script at a steady rate, at the priority the bench gives it, so the bench's clock does
+not wait behind a hundred publishes a second either.
+
     python bench/peers.py robots N    # N simulators, then one line: a JSON list of their URLs
+    python bench/peers.py load REDIS_URL RATE TOOL ROBOT...   # RATE calls/s of TOOL on each ROBOT
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +115,73 @@ async def remote_emulator(api_key: str, port: int, *, answers_speech: bool = Tru
         await _stop(proc)
 
 
+@contextlib.asynccontextmanager
+async def remote_load(
+    redis_url: str, rate_per_robot: float, tool: str, robots: list[str], *, nice: int = 0
+) -> AsyncIterator[Callable[[], Awaitable[int]]]:
+    """``tool`` at ``rate_per_robot`` calls a second on each of ``robots``, from a child process at
+    ``nice`` (RoboVox's own priority: the load stands for the gateway publishing the model's calls).
+    Yields ``stop()``, which ends the load and returns how many calls were made (no child for a rate of 0)."""
+    if rate_per_robot <= 0:
+
+        async def nothing() -> int:
+            return 0
+
+        yield nothing
+        return
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__)), "load", redis_url, str(rate_per_robot), tool, *robots,
+        stdout=subprocess.PIPE, env=os.environ.copy(), preexec_fn=lambda: os.nice(nice) if nice > 0 else None,
+    )  # fmt: skip
+    if nice < 0:
+        with contextlib.suppress(PermissionError):
+            os.setpriority(os.PRIO_PROCESS, proc.pid, nice)
+    made: list[int] = []
+
+    async def stop() -> int:
+        if not made:
+            await _stop(proc)
+            assert proc.stdout is not None
+            last = (await proc.stdout.read()).decode().split()
+            made.append(int(last[-1]) if last and last[-1].isdigit() else 0)
+        return made[0]
+
+    try:
+        await _first_line(proc, "the load's process")
+        yield stop
+    finally:
+        await stop()
+
+
+async def _publish_load(redis_url: str, rate: float, tool: str, robots: list[str]) -> None:
+    from robovox.shared.redis_client import open_redis
+    from robovox.shared.testing.streams import add_tool_call
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    redis = open_redis(redis_url)
+    made = 0
+
+    async def robot(robot_id: str) -> None:
+        nonlocal made
+        await asyncio.sleep(random.uniform(0, 1 / rate))
+        next_at = loop.time()
+        while not stop.is_set():
+            await add_tool_call(redis, robot_id, tool)
+            made += 1
+            next_at += 1 / rate
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    print("publishing", flush=True)
+    try:
+        await asyncio.gather(*(robot(r) for r in robots))
+    finally:
+        await redis.aclose()
+        print(f"made {made}", flush=True)
+
+
 async def _serve_robots(count: int) -> None:
     from robovox.sim.robot import RobotSimulator
 
@@ -128,6 +201,9 @@ async def _serve_robots(count: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "robots":
+    if len(sys.argv) == 3 and sys.argv[1] == "robots":
+        asyncio.run(_serve_robots(int(sys.argv[2])))
+    elif len(sys.argv) >= 6 and sys.argv[1] == "load":
+        asyncio.run(_publish_load(sys.argv[2], float(sys.argv[3]), sys.argv[4], sys.argv[5:]))
+    else:
         sys.exit(__doc__)
-    asyncio.run(_serve_robots(int(sys.argv[2])))
