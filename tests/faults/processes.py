@@ -64,7 +64,8 @@ class RedisServer:
         self.starts = 0
         self.unix_socket = False
         """Clients connect over the server's Unix socket (``url`` is ``unix://``), as on an edge box
-        whose Redis shares the machine; the TCP port stays open for anything that asks for it."""
+        whose Redis shares the machine; the TCP port stays open for anything that asks for it (set it
+        before ``start()``)."""
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -98,11 +99,11 @@ class RedisServer:
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--dir", str(self.data_dir),
-            "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700",
             "--logfile", str(self.log_path),
             "--loglevel", "notice",
         ]  # fmt: skip
+        if self.unix_socket:  # only when asked: a socket's path may hold at most 107 bytes
+            args += ["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
         self._proc = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent
         )
