@@ -17,9 +17,10 @@ rate whose p99 stayed under 100 ms.
 Redis and the services run at a raised priority (``--nice``, -10 by default, when this
 process may set it), as the gateway bench runs the gateway and as an edge box that shares
 its cores should run RoboVox; ``--nice 0`` measures without. The competing process runs
-at the default priority either way.
+at the default priority either way. Everything reaches Redis over its Unix socket, as on a box
+whose Redis runs on the box (``--redis tcp``: loopback TCP, which costs each round trip more CPU).
 
-    python bench/soak.py [--seconds 30] [--rate-seconds 15] [--max-rate 1000] [--nice -10]
+    python bench/soak.py [--seconds 30] [--rate-seconds 15] [--max-rate 1000] [--nice -10] [--redis unix]
 """
 
 from __future__ import annotations
