@@ -104,8 +104,8 @@ async def spoken_stops(
     client = await join(api, microphone)
     phrases = [say("emergency stop", voice) for voice in VOICES]
     latencies: list[float] = []
-    stages: list[tuple[str, float, float]] = []
-    """Per stop: the voice, the phrase's end to the stop word's script, the script to the op (ms)."""
+    heard_by: list[tuple[str, float, float]] = []
+    """Per stop heard: the voice, the phrase's end and the op at the robot (wall-clock seconds)."""
     misses = 0
     alerts = RobotKeys.of(STOPPED).alerts
     before: Any = await redis.xrange(alerts)
@@ -123,10 +123,7 @@ async def spoken_stops(
             ended = microphone.ended if microphone.ended is not None else time.monotonic()
             op = ops[seen]
             latencies.append((op.mono_time - ended) * 1000)
-            newest: Any = await redis.xrevrange(alerts, count=1)
-            stop_at = AlertTransition.from_fields(newest[0][1]).at.timestamp()
-            ended_wall = op.wall_time - (op.mono_time - ended)
-            stages.append((VOICES[i % len(VOICES)], (stop_at - ended_wall) * 1000, (op.wall_time - stop_at) * 1000))
+            heard_by.append((VOICES[i % len(VOICES)], op.wall_time - (op.mono_time - ended), op.wall_time))
             resets = len(sim.ops("call_service", "/emergency_stop/reset"))
             await api.post(f"/v1/robots/{STOPPED}/emergency_stop/reset")
             await sim.wait_for_op("call_service", "/emergency_stop/reset", count=resets + 1, timeout=10)
@@ -138,6 +135,11 @@ async def spoken_stops(
     stops = [r for r in records if r.rule == "emergency_stop"]
     assert all(r.trigger == "stop_word" for r in stops), [r.trigger for r in stops]
     assert len(stops) == len(latencies), (len(stops), len(latencies))
+    # Each stop's record says when its script ran: the phrase's end to it (heard), it to the op (sent).
+    stages = [
+        (voice, (stop.at.timestamp() - ended) * 1000, (op_at - stop.at.timestamp()) * 1000)
+        for (voice, ended, op_at), stop in zip(heard_by, stops, strict=True)
+    ]
     print("spoken stops by voice: phrase end -> stop script (heard), script -> op at the robot (ms)")
     for voice in VOICES:
         heard = [h for v, h, _ in stages if v == voice]

@@ -131,11 +131,11 @@ async def remote_load(
         return
     proc = await asyncio.create_subprocess_exec(
         sys.executable, str(Path(__file__)), "load", redis_url, str(rate_per_robot), tool, *robots,
-        stdout=subprocess.PIPE, env=os.environ.copy(), preexec_fn=lambda: os.nice(nice) if nice > 0 else None,
+        stdout=subprocess.PIPE, env=os.environ.copy(),
     )  # fmt: skip
-    if nice < 0:
-        with contextlib.suppress(PermissionError):
-            os.setpriority(os.PRIO_PROCESS, proc.pid, nice)
+    from tests.faults.processes import prioritise  # the rig's, as for the edge box's processes
+
+    prioritise(proc.pid, nice)
     made: list[int] = []
 
     async def stop() -> int:

@@ -56,6 +56,8 @@ STOP_SPEEDS = (140, 175, 210)
 class Outcome:
     false_stops: list[str]
     """Every command heard as a stop, from both corpora."""
+    held_out_false_stops: list[str]
+    """Those of ``false_stops`` from ``HELD_OUT``."""
     heard: int
     stops: int
     misses: list[str]
@@ -64,10 +66,6 @@ class Outcome:
     """How many of the ``commands`` are ``HELD_OUT``'s."""
     audio_s: float
     cpu_s: float
-
-    @property
-    def held_out_false_stops(self) -> list[str]:
-        return [name for name in self.false_stops if name.split("' (")[0].strip("'") in HELD_OUT]
 
     @property
     def detection_pct(self) -> float:
@@ -102,10 +100,11 @@ def utterances(texts: list[str], speeds: tuple[int, ...]) -> list[tuple[str, byt
 
 def evaluate(config: StopWord, threads: int = 2) -> Outcome:
     phrases = [p.phrase for p in config.phrases]
-    commands, stops = utterances(COMMANDS + HELD_OUT, COMMAND_SPEEDS), utterances(phrases, STOP_SPEEDS)
+    tuned, held_out = utterances(COMMANDS, COMMAND_SPEEDS), utterances(HELD_OUT, COMMAND_SPEEDS)
+    commands, stops = tuned + held_out, utterances(phrases, STOP_SPEEDS)
     spotters = [Spotter(config) for _ in range(threads)]
 
-    def run(part: int) -> tuple[list[str], list[str], float, float]:
+    def run(part: int) -> tuple[list[int], list[str], float, float]:
         spotter, false_stops, misses, audio_s = spotters[part], [], [], 0.0
         began = time.thread_time()
         for index, (name, pcm) in enumerate(commands + stops):
@@ -116,18 +115,19 @@ def evaluate(config: StopWord, threads: int = 2) -> Outcome:
             audio_s += len(pcm) / 2 / SAMPLE_RATE + 1.0
             heard = any(hit is not None for hit in hits)
             if index < len(commands) and heard:
-                false_stops.append(name)
+                false_stops.append(index)
             if index >= len(commands) and not heard:
                 misses.append(name)
         return false_stops, misses, audio_s, time.thread_time() - began
 
     with ThreadPoolExecutor(threads) as pool:
         parts = list(pool.map(run, range(threads)))
-    false_stops = [n for p in parts for n in p[0]]
+    false_stops = sorted(i for p in parts for i in p[0])
     misses = [n for p in parts for n in p[1]]
     return Outcome(
-        false_stops, len(stops) - len(misses), len(stops), misses, len(commands),
-        len(commands) * len(HELD_OUT) // len(COMMANDS + HELD_OUT), sum(p[2] for p in parts), sum(p[3] for p in parts),
+        [commands[i][0] for i in false_stops], [commands[i][0] for i in false_stops if i >= len(tuned)],
+        len(stops) - len(misses), len(stops), misses, len(commands), len(held_out),
+        sum(p[2] for p in parts), sum(p[3] for p in parts),
     )  # fmt: skip
 
 
