@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from robovox.sim.embedded import port_taken
+
 pytestmark = pytest.mark.process
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +74,24 @@ def test_a_taken_simulator_port_is_said_at_once_with_the_way_out(tmp_path: Path)
         f"make demo: port {port} for the robot simulator is taken (Address already in use); another rosbridge "
         "or Redis may be running. Stop it, or run make demo ARGS='--sim-port 0' to pick a free port."
     )
+
+
+def test_a_port_whose_last_connection_is_in_time_wait_is_free_for_the_next_demo() -> None:
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's servers and Redis listen
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the server's side closes first: its end of the connection waits in TIME_WAIT
+        client.close()
+    assert port_taken(port) is None
+    with socket.socket() as listening:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(("127.0.0.1", port))
+        listening.listen()
+        assert port_taken(port) == "Address already in use"
 
 
 def test_the_embedded_default_plays_a_ros1_bridge_with_the_same_profile(tmp_path: Path) -> None:

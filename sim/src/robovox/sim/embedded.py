@@ -153,8 +153,12 @@ async def run(args: argparse.Namespace, state_dir: Path, profiles: dict[str, Rob
 
 
 def port_taken(port: int) -> str | None:
-    """Why 127.0.0.1:``port`` cannot be listened on, or None if it can."""
+    """Why 127.0.0.1:``port`` cannot be listened on, or None if it can.
+
+    Probed as the simulator and Redis listen, with ``SO_REUSEADDR``: a connection of the last demo
+    still in TIME_WAIT does not stop them, so it must not count as taken (a listener still does)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError as exc:
