@@ -182,3 +182,25 @@ async def test_a_stop_whose_deadline_passes_in_the_outage_is_never_sent(
     assert sim.ops("publish", STOP_TOPIC) == [], "a stop went out after its deadline"
     state = await latch(redis)
     assert state is not None and state.stopped, "the latch holds: nobody reset it"
+
+
+async def test_a_stop_written_into_a_stalled_bridge_is_claimed_only_once_a_bridge_read_it(
+    redis: Redis, sim: RobotSimulator, profile: RobotProfile, adapter: RosAdapter, robot_online: str
+) -> None:
+    """A stop is written without the ping other commands wait for: into a bridge that stopped
+    reading it goes at once, and its outcome waits for a bridge that shows it read one."""
+    link = adapter.robots[ROBOT].link
+    sim.freeze()  # as SIGSTOP: the link still looks up until a ping goes unanswered
+    await stop(redis, profile)
+    await until(lambda: _is(link.state is not LinkState.UP))  # the stop's own ping found the stall
+    state = await latch(redis)
+    assert state is not None and state.stopped and state.result is None, "nothing is claimed of a stalled bridge"
+    sim.thaw()
+
+    async def confirmed() -> bool:  # the profile's stop has a confirm: the robot's status says it
+        state = await latch(redis)
+        return state is not None and state.result == CommandStatus.SUCCEEDED.value
+
+    await until(confirmed, timeout_s=10)
+    assert sim.ops("publish", STOP_TOPIC), "the simulator got the stop"
+    assert sim.robot.status == "emergency_stop"

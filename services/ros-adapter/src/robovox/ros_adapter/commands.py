@@ -86,7 +86,8 @@ def not_sent_result(command: RosCommand, error: CommandNotSentError, duration_ms
 async def run_command(
     link: RosbridgeLink, command: RosCommand, *, version: RosVersion | None, actions: ActionGoals
 ) -> CommandResult:
-    """Run ``command`` now. The caller has proved the bridge is reading (``link.ready()``)."""
+    """Run ``command`` now. The caller has proved the bridge is reading (``link.ready()``), or for an
+    emergency stop that the link is up (``link.check_up()``)."""
     started = time.perf_counter()
     deadline = command.deadline.timestamp()
     payload = command.payload_object()

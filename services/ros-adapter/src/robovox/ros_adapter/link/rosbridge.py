@@ -74,11 +74,15 @@ class RosbridgeLink(RosbridgeConnection):
             proto.send_ros_message(roslibpy.Message(advertise))
         proto.send_ros_message(roslibpy.Message({"op": "publish", "topic": topic, "msg": msg}))
 
+    def check_up(self) -> None:
+        """``CommandNotSentError`` unless the link is up now (nothing is proved of the bridge)."""
+        if self._state is not LinkState.UP:
+            raise CommandNotSentError(NotSentReason.LINK_DOWN, "the rosbridge link is down")
+
     async def ready(self) -> None:
         """Return once the bridge has answered a ping sent now: it is reading, so a command written
         next runs now, not when a stalled bridge resumes. ``CommandNotSentError`` if not."""
-        if self._state is not LinkState.UP:
-            raise CommandNotSentError(NotSentReason.LINK_DOWN, "the rosbridge link is down")
+        self.check_up()
         try:
             await self.liveness.proof()
         except LinkStalledError as exc:
