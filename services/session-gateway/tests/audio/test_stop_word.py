@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from av import AudioFrame
@@ -59,11 +60,14 @@ def test_a_word_outside_the_dictionary_is_named() -> None:
         Spotter(StopWord(phrases=[StopPhrase(phrase="xyzzyq stop")]))
 
 
-async def test_the_listener_hears_in_its_thread_and_stops_through_its_callback() -> None:
+async def test_the_listener_hears_in_its_thread_and_stops_from_it() -> None:
     stops: asyncio.Queue[Heard] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    stopped_in: list[str] = []
 
-    async def stop(heard: Heard) -> None:
-        await stops.put(heard)
+    def stop(heard: Heard) -> None:  # the stop is not made to wait for the loop
+        stopped_in.append(threading.current_thread().name)
+        loop.call_soon_threadsafe(stops.put_nowait, heard)
 
     listener = StopWordListener("r1", CONFIG, stop)
     await listener.start(1)
@@ -75,5 +79,6 @@ async def test_the_listener_hears_in_its_thread_and_stops_through_its_callback()
         assert first.describe().startswith("'emergency stop' score ") and first.heard_at >= first.frame_received
         stats = listener.stats["client-1"]
         assert stats.frames > 50 and stats.dropped == 0 and stats.cpu_s < stats.audio_s
+        assert stopped_in == ["stop word client-1"], "stopped from the stream's own thread"
     finally:
         await listener.close()

@@ -11,10 +11,12 @@ motion call checked after the stop can miss it.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
 from pydantic import AwareDatetime
+from redis import Redis as BlockingRedis
 from redis.asyncio import Redis
 
 from robovox.shared.entry import StreamEntry, utc_now
@@ -89,6 +91,75 @@ def new_stop_id() -> str:
     return f"estop-{secrets.token_hex(8)}"
 
 
+@dataclass(frozen=True)
+class EmergencyScript:
+    """One run of the stop-or-reset script: its request, and the keys and arguments it takes."""
+
+    request: EmergencyRequest
+    keys: list[str]
+    args: list[Any]
+
+    def count(self) -> None:
+        """Once the script ran: the stop (or reset) in the process's metrics."""
+        EMERGENCY.labels(self.request.robot_id, self.request.action.value, self.request.trigger.value).inc()
+
+
+def emergency_script(
+    profile: RobotProfile,
+    action: EmergencyAction,
+    trigger: EmergencyTrigger,
+    triggered_by: str,
+    *,
+    stop_id: str | None = None,
+    call_id: str | None = None,
+) -> EmergencyScript:
+    """What a stop or reset of ``profile``'s robot writes, issued now."""
+    stop = profile.emergency_stop
+    deadline_s = stop.deadline_s if stop is not None and action is EmergencyAction.STOP else RESET_DEADLINE_S
+    now = utc_now()
+    request = EmergencyRequest(
+        stop_id=stop_id or call_id or new_stop_id(),
+        robot_id=profile.robot_id,
+        action=action,
+        trigger=trigger,
+        triggered_by=triggered_by[:200],
+        call_id=call_id,
+        issued_at=now,
+        deadline=now + timedelta(seconds=deadline_s),
+    )
+    keys = RobotKeys.of(profile.robot_id)
+    state: dict[str, str]
+    if action is EmergencyAction.STOP:
+        state = EmergencyState(
+            stopped=True, since=now, stop_id=request.stop_id, trigger=trigger, triggered_by=request.triggered_by
+        ).to_fields()
+    else:
+        state = {"stopped": "false", "reset_by": f"{trigger.value} {request.triggered_by}"}
+        state["reset_at"] = request.to_fields()["issued_at"]
+    state_items, request_items = _items(state), _items(request.to_fields())
+    args: list[Any] = [
+        MaxLen.EMERGENCY, MaxLen.ALERTS, action.value, len(state_items), *state_items,
+        len(request_items), *request_items, *_items(_record(request).to_fields()),
+    ]  # fmt: skip
+    return EmergencyScript(request, [keys.emergency_state, keys.emergency, keys.alerts], args)
+
+
+class BlockingEmergencyStops:
+    """Triggers stops from a thread, with a blocking client: a stop word's listener stops the robot
+    from the thread that heard it, never waiting for the gateway's event loop."""
+
+    def __init__(self, redis: BlockingRedis) -> None:
+        self._script = redis.register_script(_EMERGENCY)
+
+    def trigger(
+        self, profile: RobotProfile, action: EmergencyAction, trigger: EmergencyTrigger, triggered_by: str
+    ) -> EmergencyRequest:
+        script = emergency_script(profile, action, trigger, triggered_by)
+        self._script(keys=script.keys, args=script.args)
+        script.count()
+        return script.request
+
+
 class EmergencyStops:
     """Triggers stops and resets, and records their outcomes."""
 
@@ -107,37 +178,10 @@ class EmergencyStops:
         stop_id: str | None = None,
         call_id: str | None = None,
     ) -> EmergencyRequest:
-        stop = profile.emergency_stop
-        deadline_s = stop.deadline_s if stop is not None and action is EmergencyAction.STOP else RESET_DEADLINE_S
-        now = utc_now()
-        request = EmergencyRequest(
-            stop_id=stop_id or call_id or new_stop_id(),
-            robot_id=profile.robot_id,
-            action=action,
-            trigger=trigger,
-            triggered_by=triggered_by[:200],
-            call_id=call_id,
-            issued_at=now,
-            deadline=now + timedelta(seconds=deadline_s),
-        )
-        keys = RobotKeys.of(profile.robot_id)
-        state: dict[str, str]
-        if action is EmergencyAction.STOP:
-            state = EmergencyState(
-                stopped=True, since=now, stop_id=request.stop_id, trigger=trigger, triggered_by=request.triggered_by
-            ).to_fields()
-        else:
-            state = {"stopped": "false", "reset_by": f"{trigger.value} {request.triggered_by}"}
-            state["reset_at"] = request.to_fields()["issued_at"]
-        record = _record(request)
-        state_items, request_items = _items(state), _items(request.to_fields())
-        args: list[Any] = [
-            MaxLen.EMERGENCY, MaxLen.ALERTS, action.value, len(state_items), *state_items,
-            len(request_items), *request_items, *_items(record.to_fields()),
-        ]  # fmt: skip
-        await self._script(keys=[keys.emergency_state, keys.emergency, keys.alerts], args=args)
-        EMERGENCY.labels(profile.robot_id, action.value, trigger.value).inc()
-        return request
+        script = emergency_script(profile, action, trigger, triggered_by, stop_id=stop_id, call_id=call_id)
+        await self._script(keys=script.keys, args=script.args)
+        script.count()
+        return script.request
 
     async def state(self, keys: RobotKeys) -> EmergencyState | None:
         fields: dict[Any, Any] = await self._redis.hgetall(keys.emergency_state)

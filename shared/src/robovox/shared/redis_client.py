@@ -7,6 +7,9 @@ Two kinds of connection, never mixed:
   plus each robot's own writers) and logged at start; a command that finds the
   pool busy waits for a connection (up to ``ROBOVOX_REDIS_POOL_TIMEOUT_S``)
   instead of failing at once with "Too many connections".
+- **Threads** (a stop word's listener, which stops the robot from the thread
+  that heard the phrase) use a blocking client of their own
+  (``connect_blocking_redis``), a small pool beside the process's.
 - **Blocking readers** (XREADGROUP / XREAD with BLOCK) each hold a connection of
   their own (``dedicated_reader``), outside the pool, so a busy box can never
   starve readers of connections or readers starve commands. Readers get bytes:
@@ -24,6 +27,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+import redis as blocking
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.client import NEVER_DECODE
@@ -134,6 +138,21 @@ def connect_redis(settings: ServiceSettings, *, robots: int = 1, name: str = "ro
     )
     client: Redis = Redis.from_pool(pool)
     return client
+
+
+def connect_blocking_redis(settings: ServiceSettings, *, connections: int = 2) -> blocking.Redis:
+    """A blocking client for threads, with a pool of ``connections`` of its own (a thread that
+    finds them all busy waits for one, up to ``ROBOVOX_REDIS_POOL_TIMEOUT_S``)."""
+    pool = blocking.BlockingConnectionPool.from_url(
+        settings.redis_address,
+        decode_responses=True,
+        socket_timeout=settings.redis_socket_timeout_s,
+        socket_connect_timeout=5.0,
+        max_connections=connections,
+        timeout=settings.redis_pool_timeout_s,
+        health_check_interval=30,
+    )
+    return blocking.Redis(connection_pool=pool)
 
 
 def resize_pool(redis: Redis, settings: ServiceSettings, robots: int) -> None:

@@ -26,7 +26,7 @@ from robovox.shared.call_life import PUBLISH_SCRIPT
 from robovox.shared.lifecycle import RobotService
 from robovox.shared.loop_lag import RecentSamples
 from robovox.shared.profile import RobotProfile
-from robovox.shared.redis_client import connect_redis
+from robovox.shared.redis_client import connect_blocking_redis, connect_redis
 from robovox.shared.startup import StartupError
 from robovox.shared.streams import Group
 from robovox.shared.webrtc import restrict_ice_host_addresses
@@ -57,6 +57,8 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
         self.dispatch_ms = RecentSamples()
         self.dispatch_connection = DispatchConnection(settings.redis_address, scripts=[PUBLISH_SCRIPT])
         """Every robot's function calls go to Redis over this connection."""
+        self.stop_word_redis = connect_blocking_redis(settings)
+        """The stop words' listeners stop their robots over this client, from their own threads."""
 
     async def prepare(self) -> None:
         restrict_ice_host_addresses(self.settings.ice_host_addresses)
@@ -89,6 +91,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
             profile,
             self.settings,
             redis=redis,
+            stop_word_redis=self.stop_word_redis,
             signaling=self._signaling,
             event_log=self._event_log,
             consumer=self.settings.consumer_config(self.name, Group.SESSION_GATEWAY),
@@ -116,6 +119,7 @@ class SessionGateway(RobotService[GatewaySettings, RobotVoice]):
                 await self._event_log.stop()
             if self._signaling is not None:
                 await self._signaling.aclose()
+            self.stop_word_redis.close()
 
     async def _serve_api(self) -> None:
         redis = connect_redis(self.settings)

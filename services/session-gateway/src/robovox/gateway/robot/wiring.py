@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+from redis import Redis as BlockingRedis
 from redis.asyncio import Redis
 
 from robovox.gateway.audio.hub import AudioHub
@@ -34,6 +35,7 @@ def build_robot(
     settings: GatewaySettings,
     *,
     redis: Redis,
+    stop_word_redis: BlockingRedis,
     signaling: RealtimeSignaling,
     event_log: EventLog,
     consumer: ConsumerConfig,
@@ -41,7 +43,8 @@ def build_robot(
     dispatch_ms: RecentSamples | None = None,
 ) -> RobotVoice:
     """The robot's voice, its collaborators shared with the gateway's (``signaling``,
-    ``event_log``, the ``dispatch`` connection and its timings) or its own."""
+    ``event_log``, the ``dispatch`` connection and its timings, the stop words' blocking Redis
+    client) or its own."""
     robot_id = profile.robot_id
     clients = ClientRoster(robot_id, settings.clients_per_robot)
     audio = AudioHub(robot_id, settings.mic_policy)
@@ -49,7 +52,7 @@ def build_robot(
     stop = profile.emergency_stop
     stop_word: StopWordListener | None = None
     if stop is not None and stop.stop_word is not None and stop.stop_word.enabled:
-        stop_word = StopWordListener(robot_id, stop.stop_word, stop_on_hearing(redis, profile))
+        stop_word = StopWordListener(robot_id, stop.stop_word, stop_on_hearing(stop_word_redis, profile))
         audio.stop_word = stop_word.feed
     provider_calls = ProviderCalls()
     conversation = ConversationLog(redis, robot_id, consumer=consumer.consumer, limits=settings.limits)
