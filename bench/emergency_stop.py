@@ -49,7 +49,15 @@ from robovox.sim.speech import SpeakingMicrophone, say
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault suite's rig lives with the tests
 
-from bench.peers import BATTERY_RATE_HZ, STATE_RATE_HZ, remote_emulator, remote_load, remote_robots  # noqa: E402
+from bench.peers import (  # noqa: E402
+    BATTERY_RATE_HZ,
+    STATE_RATE_HZ,
+    add_box_options,
+    box_nice,
+    remote_emulator,
+    remote_load,
+    remote_robots,
+)
 from bench.stop_word_corpus import VOICES, evaluate, report  # noqa: E402
 from robovox.shared.embedded_redis import free_port  # noqa: E402
 from robovox.shared.messages import AlertTransition, parse_time  # noqa: E402
@@ -157,6 +165,7 @@ async def bench(
 ) -> tuple[list[float], list[float], int]:
     # This process holds the clock and the stopped robot, which on a floor is a machine of its own:
     # at the edge box's priority too, so what is timed is RoboVox, not this process waiting its turn.
+    nice = box_nice(nice)
     prioritise(os.getpid(), nice)
     root = Path(tempfile.mkdtemp(prefix="robovox-estop-"))
     logs = root / "logs"
@@ -263,8 +272,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=RATE_PER_ROBOT, help="calls/s per robot (0: no load)")
     parser.add_argument("--no-slow", action="store_true", help="no slow calls in flight on the stopped robot")
     parser.add_argument("--spoken", type=int, default=50, help="spoken stops (0: none, and no corpus)")
-    parser.add_argument("--nice", type=int, default=-10, help="priority of Redis and the services (0: unchanged)")
-    parser.add_argument("--redis", choices=("unix", "tcp"), default="unix", help="how everything reaches Redis")
+    add_box_options(parser)
     args = parser.parse_args()
     latencies, said, _missed = asyncio.run(
         bench(args.stops, args.rate, not args.no_slow, args.spoken, args.nice, args.redis == "unix")

@@ -19,6 +19,7 @@ not wait behind a hundred publishes a second either.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -54,6 +55,29 @@ class RemoteEmulator:
 
 def _nice() -> None:
     os.nice(PEER_NICE)
+
+
+def add_box_options(parser: argparse.ArgumentParser) -> None:
+    """``--nice`` and ``--redis``: how a bench runs the edge box's own processes."""
+    parser.add_argument("--nice", type=int, default=-10, help="priority of Redis and the services (0: unchanged)")
+    parser.add_argument("--redis", choices=("unix", "tcp"), default="unix", help="how everything reaches Redis")
+
+
+def box_nice(nice: int) -> int:
+    """``nice`` if this process may start others at it (tried on a child that exits at once), else 0,
+    said on stdout."""
+    from tests.faults.processes import prioritise  # the rig's, as for the edge box's processes
+
+    if nice == 0:
+        return 0
+    probe = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        if prioritise(probe.pid, nice):
+            return nice
+    finally:
+        probe.wait()
+    print(f"not allowed to run the edge box at nice {nice}; measuring at the default priority", flush=True)
+    return 0
 
 
 async def _first_line(proc: asyncio.subprocess.Process, what: str, timeout_s: float = 60.0) -> str:

@@ -39,9 +39,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the fault suite's rig lives with the tests
 
+from bench.peers import add_box_options, box_nice  # noqa: E402
 from tests.faults.harness import Rig, RigConfig  # noqa: E402
 from tests.faults.ledger import Report, percentile  # noqa: E402
-from tests.faults.processes import prioritise  # noqa: E402
 
 TARGET_P99_MS = 100.0
 ROBOTS = 20
@@ -69,15 +69,6 @@ def competing_process() -> Iterator[None]:
     finally:
         spin.kill()
         spin.wait()
-
-
-def may_prioritise(nice: int) -> bool:
-    """Whether this process may start others at ``nice`` (tried on a child that exits at once)."""
-    probe = subprocess.Popen([sys.executable, "-c", "pass"])
-    try:
-        return prioritise(probe.pid, nice)
-    finally:
-        probe.wait()
 
 
 async def run_phase(rig: Rig, name: str, rate_per_robot: float, seconds: float) -> Phase:
@@ -122,9 +113,7 @@ def summary(phases: list[Phase]) -> str:
 async def soak(seconds: float, rate_seconds: float, max_rate: int, step: int, nice: int, unix: bool) -> list[Phase]:
     root = Path(tempfile.mkdtemp(prefix="robovox-soak-"))
     # The services' own block and reclaim times, as on an edge box; warnings and worse logged.
-    if nice != 0 and not may_prioritise(nice):
-        print(f"not allowed to run the edge box at nice {nice}; measuring at the default priority")
-        nice = 0
+    nice = box_nice(nice)
     config = RigConfig(
         robots=ROBOTS, log_level="WARNING", block_ms=1000, claim_idle_ms=15_000, nice=nice, unix_socket=unix
     )
@@ -150,8 +139,7 @@ def main() -> None:
     parser.add_argument("--rate-seconds", type=float, default=15.0, help="length of each rising-rate phase")
     parser.add_argument("--max-rate", type=int, default=1000, help="highest rate tried, calls/s")
     parser.add_argument("--step", type=int, default=100, help="rate step, calls/s")
-    parser.add_argument("--nice", type=int, default=-10, help="priority of Redis and the services (0: unchanged)")
-    parser.add_argument("--redis", choices=("unix", "tcp"), default="unix", help="how everything reaches Redis")
+    add_box_options(parser)
     args = parser.parse_args()
     phases = asyncio.run(
         soak(args.seconds, args.rate_seconds, args.max_rate, args.step, args.nice, args.redis == "unix")
