@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from robovox.executor.service import ToolExecutor
@@ -37,6 +38,17 @@ async def sim2() -> AsyncIterator[RobotSimulator]:
 def profile_text(robot_id: str, sim: RobotSimulator) -> str:
     text = SHIPPED_PROFILE.read_text().replace("ws://127.0.0.1:9090", sim.url)
     return text.replace(f"robot_id: {ROBOT}", f"robot_id: {robot_id}")
+
+
+def link_series(robot_id: str) -> int:
+    """How many ``robovox_link_state`` series this process exports for ``robot_id``."""
+    return sum(
+        1
+        for metric in REGISTRY.collect()
+        if metric.name == "robovox_link_state"
+        for sample in metric.samples
+        if sample.labels.get("robot") == robot_id
+    )
 
 
 async def until(service: RobotService[Any, Any], check: Callable[[], bool], timeout_s: float = 10.0) -> None:
@@ -151,10 +163,12 @@ async def test_a_removed_profile_is_no_longer_served_and_a_broken_one_keeps_the_
     second.write_text(profile_text(SECOND, sim2))
     await until(executor, lambda: SECOND in executor.robots)
     await until(adapter, lambda: SECOND in adapter.robots)
+    await until(adapter, lambda: link_series(SECOND) > 0)
 
     second.unlink()
     await until(executor, lambda: SECOND not in executor.robots)
     await until(adapter, lambda: SECOND not in adapter.robots)
+    assert link_series(SECOND) == 0, "a removed robot's link gauge is not left in the scrape"
 
     heard = Heard("profiles not reloaded; the running ones are kept")
     watch_log = logging.getLogger("robovox.shared.profile.watch")

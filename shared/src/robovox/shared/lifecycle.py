@@ -19,6 +19,7 @@ from robovox.shared.errors import RoboVoxError
 from robovox.shared.logs import configure_logging, robot_context
 from robovox.shared.loop_lag import LoopLagMonitor
 from robovox.shared.metrics import STREAMS_BY_SERVICE, MetricsListener, MetricsListenError, StreamFigures
+from robovox.shared.metrics.series import forget_robot
 from robovox.shared.profile import ProfileError, RobotProfile, load_profiles
 from robovox.shared.profile.watch import ProfileWatch
 from robovox.shared.redis_client import connect_redis, resize_pool
@@ -191,6 +192,8 @@ class RobotService(ABC, Generic[SettingsT, WorkerT]):
         for rid in changed:
             log.warning("%s: robot %s: its profile changed; restarting its worker", self.name, rid)
         await asyncio.gather(*(self._stop_robot(rid) for rid in [*removed, *changed]))
+        for rid in removed:
+            forget_robot(rid)
         if self.stopping.is_set():
             return
         self.profiles = profiles

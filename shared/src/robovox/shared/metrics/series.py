@@ -142,3 +142,12 @@ def count_alert(record: AlertTransition) -> None:
     """An alert transition written to the robot's ``alerts`` stream."""
     ALERT_TRANSITIONS.labels(record.robot_id, record.rule, record.severity.value, record.status.value).inc()
     show_firing(record.robot_id, record.rule, record.severity, record.status is AlertStatus.FIRING)
+
+
+def forget_robot(robot_id: str) -> None:
+    """A robot this process no longer serves (its profile was removed): its series leave the
+    scrape. Its gauges would otherwise hold their last values for ever: a link ``up``, a session
+    ``live``, an alert firing, on a robot that is gone."""
+    for metric in list(globals().values()):
+        if isinstance(metric, MetricWrapperBase) and "robot" in getattr(metric, "_labelnames", ()):
+            metric.remove_by_labels({"robot": robot_id})
