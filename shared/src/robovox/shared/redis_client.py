@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any, Final
 import redis as blocking
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.connection import AbstractConnection
+from redis.backoff import NoBackoff
 from redis.client import NEVER_DECODE
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 if TYPE_CHECKING:  # settings build consumer configs, and the consumer opens its reader here
     from robovox.shared.settings import ServiceSettings
@@ -142,12 +144,15 @@ def connect_redis(settings: ServiceSettings, *, robots: int = 1, name: str = "ro
 
 def connect_blocking_redis(settings: ServiceSettings, *, connections: int = 2) -> blocking.Redis:
     """A blocking client for threads, with a pool of ``connections`` of its own (a thread that
-    finds them all busy waits for one, up to ``ROBOVOX_REDIS_POOL_TIMEOUT_S``)."""
+    finds them all busy waits for one, up to ``ROBOVOX_REDIS_POOL_TIMEOUT_S``). It never retries
+    by itself (redis-py's default is ten tries with backoff, seconds in all): its caller decides,
+    against its own deadline."""
     pool = blocking.BlockingConnectionPool.from_url(
         settings.redis_address,
         decode_responses=True,
+        retry=Retry(NoBackoff(), 0),
         socket_timeout=settings.redis_socket_timeout_s,
-        socket_connect_timeout=5.0,
+        socket_connect_timeout=1.0,
         max_connections=connections,
         timeout=settings.redis_pool_timeout_s,
         health_check_interval=30,
