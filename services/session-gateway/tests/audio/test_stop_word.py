@@ -13,11 +13,11 @@ from robovox.gateway.audio.spotter import RawFrame, Spotter, StopWordError
 from robovox.gateway.audio.stop_word import Heard, StopWordListener
 from robovox.shared.profile.stop_word import StopPhrase, StopWord
 from robovox.sim.realtime.audio import FRAME_SAMPLES, SAMPLE_RATE
-from robovox.sim.speech import say, speech_tools
+from robovox.sim.speech import say, speech_tools, with_noise
 
 pytestmark = pytest.mark.skipif(speech_tools() is not None, reason=speech_tools() or "")
 
-CONFIG = StopWord(phrases=[StopPhrase(phrase="emergency stop", threshold=1e-30)], phone_loop_penalty=1e-10)
+CONFIG = StopWord(phrases=[StopPhrase(phrase="emergency stop", threshold=1e-20)], phone_loop_penalty=1e-12)
 
 
 def frames(pcm: bytes, pad_s: float = 0.5) -> list[AudioFrame]:
@@ -47,6 +47,20 @@ def test_the_spotter_hears_the_stop_phrase_and_not_an_ordinary_command() -> None
     assert heard(spotter, "emergency stop", voice="en-gb") == ["emergency stop"]
     assert heard(spotter, "start cleaning and turn right") == []
     assert heard(spotter, "stop cleaning") == []
+
+
+def test_a_reset_spotter_starts_from_the_models_cepstral_mean_whoever_spoke_before() -> None:
+    """The pool hands a spotter from stream to stream: the last stream's speaker, microphone and
+    noise (the cepstral mean its decoder learnt) must not be where the next stream starts."""
+    initial = Spotter(CONFIG)._decoder.get_cmn(False)
+    reused = Spotter(CONFIG)
+    noisy = with_noise(say("the robot is stuck near the door", "en-gb-scotland"), 3000.0, 1)
+    for frame in frames(noisy) + frames(say("emergency stop")):
+        reused.process(reused.resample(RawFrame.of(frame, 0.0)))
+    assert reused._decoder.get_cmn(False) != initial  # it did learn from them
+    reused.reset()
+    assert reused._decoder.get_cmn(False) == initial
+    assert heard(reused, "emergency stop") == ["emergency stop"]
 
 
 def test_the_resampler_turns_48_khz_stereo_into_16_khz_mono() -> None:
