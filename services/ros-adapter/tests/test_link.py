@@ -119,3 +119,22 @@ async def test_half_open_link_is_found_dead_by_pings(sim: RobotSimulator) -> Non
             await link.call_service("/robot_navigator/stop", TRIGGER, {}, deadline=time.time() + 5, timeout_s=1)
     finally:
         await link.close()
+
+
+async def test_subscriptions_are_sent_again_at_once_on_a_new_connection(
+    link: RosbridgeLink, sim: RobotSimulator
+) -> None:
+    """roslibpy sends a subscription again one second after a close; the link sends it as soon as the
+    new connection is up, so telemetry (and a stop's confirm) does not wait that second."""
+    ups: list[float] = []
+    link.on_state(lambda state: ups.append(time.monotonic()) if state is LinkState.UP else None)
+    link.subscribe("/battery/voltage", "std_msgs/msg/Float32", 0, lambda _msg: None)
+    [first] = await sim.wait_for_op("subscribe", "/battery/voltage", timeout=5)
+    await sim.drop_connections()
+    ops = await sim.wait_for_op("subscribe", "/battery/voltage", count=2, timeout=5)
+    again = ops[1]
+    assert again.conn != first.conn and ups, "a new connection, and the link saw it up"
+    late_ms = (again.mono_time - ups[-1]) * 1000  # the simulator runs here: one clock
+    assert late_ms < 100, f"subscribed again {late_ms:.0f} ms after the new connection was up"
+    await asyncio.sleep(1.5)  # roslibpy's own timer would have sent it a second time by now
+    assert len(sim.ops("subscribe", "/battery/voltage")) == 2, "subscribed once per connection"

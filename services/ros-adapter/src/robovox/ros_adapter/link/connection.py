@@ -5,7 +5,9 @@ The commands that go over it are ``rosbridge.RosbridgeLink``'s; this is what kee
 connection itself: reconnects (roslibpy's, with bounded back-off), a fresh connection
 for an attempt that hangs, pings (``liveness``), and the state other parts listen to.
 Subscriptions use roslibpy's own ``Topic`` (one object per subscription, never shared
-with publishing, roslibpy #114): re-sending them after a reconnect is exactly what we want.
+with publishing, roslibpy #114), sent again the moment a new connection is up: roslibpy's
+own resend runs on a fixed timer one second after the close, and for that second telemetry
+was stale (preconditions refused, a stop's ``confirm`` missed).
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import roslibpy
 from roslibpy.comm.comm_asyncio import AsyncioRosBridgeClientFactory
 
 from robovox.ros_adapter import roslibpy_loop
 from robovox.ros_adapter.errors import LinkLostError, LinkStalledError
 from robovox.ros_adapter.link.liveness import Liveness
+from robovox.ros_adapter.link.subscription import Subscription
 from robovox.shared.link import LinkState
 from robovox.shared.metrics.series import LINK_RECONNECTS, LINK_STALLS
 
@@ -84,7 +86,9 @@ class RosbridgeConnection:
         self._pending: dict[str, asyncio.Future[Reply]] = {}
         self._advertised: set[tuple[str, str]] = set()
         """(topic, type) advertised on the current connection."""
-        self._topics: list[Any] = []
+        self._topics: list[Subscription] = []
+        self._readies = 0
+        """How often this connection's factory has been ready (after the first: a reconnect)."""
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state_since = 0.0
         self.connects = 0
@@ -109,6 +113,7 @@ class RosbridgeConnection:
         ros.factory.on("ready", lambda proto: self._on_ready(generation, proto))
         ros.factory.on("close", lambda proto: self._on_close(generation, proto))
         self._topics = []
+        self._readies = 0
         for topic, ros_type, throttle_ms, callback in self._subscriptions:
             self._open_subscription(topic, ros_type, throttle_ms, callback)
 
@@ -182,7 +187,7 @@ class RosbridgeConnection:
     def _open_subscription(
         self, topic: str, ros_type: str, throttle_ms: int, callback: Callable[[dict[str, Any]], None]
     ) -> None:
-        subscription = roslibpy.Topic(self._ros, topic, ros_type, throttle_rate=throttle_ms, reconnect_on_close=True)
+        subscription = Subscription(self._ros, topic, ros_type, throttle_rate=throttle_ms, reconnect_on_close=True)
 
         def on_message(msg: dict[str, Any]) -> None:
             self.call_in_loop(callback, msg)
@@ -256,6 +261,10 @@ class RosbridgeConnection:
         if generation != self._generation:
             proto.send_close()  # a retired attempt that finished after all: not ours any more
             return
+        self._readies += 1
+        if self._readies > 1:  # roslibpy reconnected: the first connection sent them when it was ready
+            for subscription in self._topics:
+                subscription.resend(proto)
         self.call_in_loop(self._connected)
 
     def _connected(self) -> None:
