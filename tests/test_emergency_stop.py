@@ -197,9 +197,9 @@ async def test_a_stop_written_into_a_stalled_bridge_is_claimed_only_once_a_bridg
     assert state is not None and state.stopped and state.result is None, "nothing is claimed of a stalled bridge"
     sim.thaw()
 
-    # Written again on the new link, and read there. The profile's stop has a confirm; whether the
-    # robot's status is seen within its second depends on roslibpy's resubscribe after a
-    # reconnect (a fixed 1 s timer), so "unconfirmed" (sent, not seen) is as truthful an answer.
+    # Written again on the new link, and read there. The profile's stop has a confirm: the robot's
+    # status, on a subscription sent again as the new link comes up, within a second; on a busy
+    # machine it can miss that second, and "unconfirmed" (sent, not seen) is as truthful an answer.
     read = {CommandStatus.SUCCEEDED.value, CommandStatus.UNCONFIRMED.value}
 
     async def answered() -> bool:
