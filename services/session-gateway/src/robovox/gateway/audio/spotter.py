@@ -24,6 +24,11 @@ from robovox.shared.profile.stop_word import StopWord
 
 MODEL_RATE = 16_000
 """The English model's sample rate."""
+TOP_GAUSSIANS = 16
+"""PocketSphinx's ``topn``: how many of each senone's Gaussians are scored per frame (its default,
+4, approximates the acoustic score with the best few). On the corpus bench (penalty 1e-12,
+threshold 1e-20), 4 heard "emergency stop" in 80.6 % of espeak-ng's voices, speeds and noise, 8
+in 91.7 %, 16 in 97.2 %, for 2.2 to 3.5 % of a core per stream."""
 
 
 class StopWordError(GatewayError):
@@ -70,6 +75,7 @@ def new_decoder(config: StopWord) -> Decoder:
             loglevel="FATAL",
             kws=str(keyphrase_file(config, Path(folder))),
             kws_plp=config.phone_loop_penalty,
+            topn=TOP_GAUSSIANS,
         )
     unknown = sorted({w for p in config.phrases for w in p.phrase.split() if decoder.lookup_word(w) is None})
     if unknown:
