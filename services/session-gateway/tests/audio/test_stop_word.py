@@ -17,7 +17,7 @@ from robovox.sim.speech import say, speech_tools, with_noise
 
 pytestmark = pytest.mark.skipif(speech_tools() is not None, reason=speech_tools() or "")
 
-CONFIG = StopWord(phrases=[StopPhrase(phrase="emergency stop", threshold=1e-18)], phone_loop_penalty=1e-9)
+CONFIG = StopWord(phrases=[StopPhrase(phrase="emergency stop", threshold=1e-18)], phone_loop_penalty=1e-8)
 
 
 def frames(pcm: bytes, pad_s: float = 0.5) -> list[AudioFrame]:
